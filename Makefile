@@ -1,0 +1,59 @@
+# Trakt Review/Comment Analytics Pipeline — the two commands are `make demo` and `make test`.
+# Both install what they need (uv from PyPI when missing, then the locked virtualenv) and are
+# idempotent: a second run reuses .venv unless uv.lock or pyproject.toml changed.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+UV_VERSION := 0.13.9
+UV := $(shell command -v uv 2>/dev/null || echo .uv/bin/uv)
+VENV := .venv
+PY := $(VENV)/bin/python
+export TRAKT_DATA_DIR ?= $(CURDIR)/data
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: help setup demo test lint format replayer dbt-compile bench clean requirements
+
+help:  ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+.uv/bin/uv:
+	@echo "uv not found on PATH: installing uv $(UV_VERSION) into .uv/ from PyPI"
+	python3 -m venv .uv
+	.uv/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen
+	@touch $@
+
+setup: $(VENV)/.synced  ## create .venv from uv.lock
+
+demo: setup  ## run the main job end to end on the embedded defaults
+	$(PY) -m replayer.demo
+
+test: setup  ## run the whole test suite with coverage
+	$(PY) -m pytest --cov --cov-report=term-missing:skip-covered
+
+lint: setup  ## ruff (lint + format check) and mypy, both must be clean
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: setup  ## apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+replayer: setup  ## serve the synthetic Trakt API on 127.0.0.1:8000 (ARGS="--titles 500 ...")
+	$(VENV)/bin/trakt-replayer serve $(ARGS)
+
+dbt-compile: setup  ## compile the dbt project
+	@if [ -f dbt/dbt_project.yml ]; then cd dbt && ../$(VENV)/bin/dbt compile; \
+	else echo "There is no dbt project yet (dbt/dbt_project.yml arrives with issue #4): nothing to compile."; fi
+
+bench: setup  ## run the benchmarks and print their figures
+	$(PY) bench/replayer.py
+
+requirements: setup  ## re-export requirements.txt from uv.lock (for pip users)
+	$(UV) export --frozen --no-dev --no-hashes --no-emit-project -o requirements.txt >/dev/null
+
+clean:  ## remove generated data and caches (keeps .venv)
+	rm -rf data .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov

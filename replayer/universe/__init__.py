@@ -1,0 +1,1 @@
+"""The synthetic universe: catalogue, users, comments and ratings, generated lazily and deterministically."""
