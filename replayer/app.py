@@ -200,22 +200,26 @@ def _list_route(media: MediaType, kind: str) -> Callable[[Request], Awaitable[Re
     return handler
 
 
-def _summary_route(media: MediaType) -> Callable[[Request], Awaitable[Response]]:
-    async def handler(request: Request) -> Response:
-        st = state_of(request)
+TitleHandler = Callable[[ReplayerState, Title, Request], Response]
+
+
+def _title_route(media: MediaType, handler: TitleHandler) -> Callable[[Request], Awaitable[Response]]:
+    """A route under ``/movies/{id}`` or ``/shows/{id}``: 404 for an unknown id, else ``handler``."""
+
+    async def route(request: Request) -> Response:
         title = _title(request, media)
         if title is None:
             return error(404, f"{media} not found")
-        return json_response(title_object(st.universe, title, st.clock.now(), "full" in _extended(request)))
+        return handler(state_of(request), title, request)
 
-    return handler
+    return route
 
 
-async def seasons_route(request: Request) -> Response:
-    st = state_of(request)
-    title = _title(request, "show")
-    if title is None:
-        return error(404, "show not found")
+def _summary(st: ReplayerState, title: Title, request: Request) -> Response:
+    return json_response(title_object(st.universe, title, st.clock.now(), "full" in _extended(request)))
+
+
+def _seasons(st: ReplayerState, title: Title, request: Request) -> Response:
     ext = _extended(request)
     t = st.clock.now()
     seasons = st.universe.catalog.episodes_of(title.index)
@@ -224,10 +228,8 @@ async def seasons_route(request: Request) -> Response:
     )
 
 
-async def season_episodes_route(request: Request) -> Response:
-    st = state_of(request)
-    title = _title(request, "show")
-    season = find_season(st.universe, title, _path_int(request, "season")) if title else None
+def _season_episodes(st: ReplayerState, title: Title, request: Request) -> Response:
+    season = find_season(st.universe, title, _path_int(request, "season"))
     if season is None:
         return error(404, "season not found")
     return json_response([episode_object(e, "full" in _extended(request)) for e in season.episodes])
@@ -240,41 +242,26 @@ def _path_int(request: Request, name: str) -> int:
         return -1
 
 
-def _ratings_route(media: MediaType) -> Callable[[Request], Awaitable[Response]]:
-    async def handler(request: Request) -> Response:
-        st = state_of(request)
-        title = _title(request, media)
-        if title is None:
-            return error(404, f"{media} not found")
-        return json_response(st.universe.catalog.rating(title, st.clock.now()))
-
-    return handler
+def _ratings(st: ReplayerState, title: Title, request: Request) -> Response:
+    return json_response(st.universe.catalog.rating(title, st.clock.now()))
 
 
-def _stats_route(media: MediaType) -> Callable[[Request], Awaitable[Response]]:
-    async def handler(request: Request) -> Response:
-        st = state_of(request)
-        title = _title(request, media)
-        if title is None:
-            return error(404, f"{media} not found")
-        t = st.clock.now()
-        cat = st.universe.catalog
-        tc = st.universe.title_comments(title)
-        watchers = cat.watchers(title, t, 36_500)
-        body: dict[str, Any] = {
-            "watchers": watchers,
-            "plays": watchers * 3 + title.index % 7,
-            "collectors": watchers // 2,
-            "comments": int((tc.top.created <= t).sum() + (tc.replies.created <= t).sum()),
-            "lists": watchers // 10,
-            "votes": cat.votes_at(title, t),
-            "recommended": watchers // 20,
-        }
-        if media == "show":
-            body["collected_episodes"] = watchers * 5
-        return json_response(body)
-
-    return handler
+def _stats(st: ReplayerState, title: Title, request: Request) -> Response:
+    t = st.clock.now()
+    cat = st.universe.catalog
+    watchers = cat.watchers(title, t, 36_500)
+    body: dict[str, Any] = {
+        "watchers": watchers,
+        "plays": watchers * 3 + title.index % 7,
+        "collectors": watchers // 2,
+        "comments": st.universe.visible_comment_count(title, t),
+        "lists": watchers // 10,
+        "votes": cat.votes_at(title, t),
+        "recommended": watchers // 20,
+    }
+    if title.media_type == "show":
+        body["collected_episodes"] = watchers * 5
+    return json_response(body)
 
 
 # -- comment routes ---------------------------------------------------------------------------
@@ -289,14 +276,8 @@ def _comment_payloads(
     return [decorate(r) for r in records]
 
 
-def _comments_route(grain: int) -> Callable[[Request], Awaitable[Response]]:
-    media: MediaType = "movie" if grain < 0 else "show"
-
-    async def handler(request: Request) -> Response:
-        st = state_of(request)
-        title = _title(request, media)
-        if title is None:
-            return error(404, f"{media} not found")
+def _comments_route(grain: int) -> TitleHandler:
+    def handler(st: ReplayerState, title: Title, request: Request) -> Response:
         sort = request.path_params.get("sort", "newest")
         if sort not in SORTS:
             return error(404, f"unknown sort {sort!r}")
@@ -609,21 +590,23 @@ def routes() -> list[Route]:
             Route(f"/{plural}/popular", _list_route(m, "popular")),
             Route(f"/{plural}/watched/{{period}}", _list_route(m, "watched")),
             Route(f"/{plural}/watched", _list_route(m, "watched")),
-            Route(f"/{plural}/{{id}}", _summary_route(m)),
-            Route(f"/{plural}/{{id}}/ratings", _ratings_route(m)),
-            Route(f"/{plural}/{{id}}/stats", _stats_route(m)),
+            Route(f"/{plural}/{{id}}", _title_route(m, _summary)),
+            Route(f"/{plural}/{{id}}/ratings", _title_route(m, _ratings)),
+            Route(f"/{plural}/{{id}}/stats", _title_route(m, _stats)),
         ]
-    movie_comments = _comments_route(-1)
-    show_comments = _comments_route(GRAIN_TITLE)
-    season_comments = _comments_route(GRAIN_SEASON)
-    episode_comments = _comments_route(GRAIN_EPISODE)
+    movie_comments = _title_route("movie", _comments_route(GRAIN_TITLE))
+    show_comments = _title_route("show", _comments_route(GRAIN_TITLE))
+    season_comments = _title_route("show", _comments_route(GRAIN_SEASON))
+    episode_comments = _title_route("show", _comments_route(GRAIN_EPISODE))
+    seasons = _title_route("show", _seasons)
+    season_episodes = _title_route("show", _season_episodes)
     table += [
         Route("/movies/{id}/comments", movie_comments),
         Route("/movies/{id}/comments/{sort}", movie_comments),
         Route("/shows/{id}/comments", show_comments),
         Route("/shows/{id}/comments/{sort}", show_comments),
-        Route("/shows/{id}/seasons", seasons_route),
-        Route("/shows/{id}/seasons/{season}", season_episodes_route),
+        Route("/shows/{id}/seasons", seasons),
+        Route("/shows/{id}/seasons/{season}", season_episodes),
         Route("/shows/{id}/seasons/{season}/comments", season_comments),
         Route("/shows/{id}/seasons/{season}/comments/{sort}", season_comments),
         Route("/shows/{id}/seasons/{season}/episodes/{episode}/comments", episode_comments),

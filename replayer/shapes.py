@@ -30,8 +30,7 @@ def title_object(u: Universe, title: Title, t: int, full: bool) -> dict[str, Any
     if not full:
         return obj
     rating = u.catalog.rating(title, t)
-    tc = u.title_comments(title)
-    comment_count = int((tc.top.created <= t).sum() + (tc.replies.created <= t).sum())
+    comment_count = u.visible_comment_count(title, t)
     obj.update(
         {
             "tagline": f"Every {title.title.split()[-1].lower()} has a story.",

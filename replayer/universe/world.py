@@ -121,6 +121,11 @@ class Universe:
     def replies_count(self, title: Title, t: int) -> np.ndarray:
         return self._replies_at(title.index, t)
 
+    def visible_comment_count(self, title: Title, t: int) -> int:
+        """Comments and replies of a title (every grain) visible at ``t``: Trakt's comment_count."""
+        tc = self.title_comments(title)
+        return visible_count(tc.top, t) + visible_count(tc.replies, t)
+
     def locate(self, comment_id: int) -> CommentRef | None:
         title = self.catalog.title_of_comment(comment_id)
         if title is None:
