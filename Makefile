@@ -30,8 +30,10 @@ setup: $(VENV)/.synced  ## create .venv from uv.lock
 demo: setup  ## run the main job end to end on the embedded defaults
 	$(PY) -m replayer.demo
 
-test: setup  ## run the whole test suite with coverage
+test: setup  ## run the whole test suite with coverage (ingest_trakt must stay at 80% or more)
 	$(PY) -m pytest --cov --cov-report=term-missing:skip-covered
+	@echo "ingest_trakt line coverage (floor 80%):"
+	@$(VENV)/bin/coverage report --include='ingest_trakt/*' --fail-under=80 | tail -1
 
 lint: setup  ## ruff (lint + format check) and mypy, both must be clean
 	$(VENV)/bin/ruff check .

@@ -61,7 +61,7 @@ ERROR_HTML = b"<html><head><title>%d</title></head><body><h1>%d Server Error</h1
 log = logging.getLogger("replayer")
 
 
-class InjectedReset(Exception):  # noqa: N818 - it is a simulated event, not an error of ours
+class InjectedReset(Exception):
     """Raised after a partial response so that the server drops the connection."""
 
 

@@ -120,6 +120,7 @@ class FaultPlan:
         # the number of distinct URLs (a collision only perturbs which attempt fails).
         self._attempts = array("I", bytes(4 * self._SLOTS))
         self._requests = 0
+        self._storm_rolls = 0
         self.storm_until = 0.0
         self.storm_variant: StormVariant = "headers"
         d = profile.drift
@@ -171,10 +172,13 @@ class FaultPlan:
         f = self.profile.faults
         if wall < self.storm_until:
             return True
-        if f.storm_start > 0 and unit(self.seed, 0x5707, self._requests) < f.storm_start:
+        # Every request outside a storm gets its own roll; rolling on a counter that stood still
+        # during a storm would make the request that ends one start the next, forever.
+        self._storm_rolls += 1
+        if f.storm_start > 0 and unit(self.seed, 0x5707, self._storm_rolls) < f.storm_start:
             self.storm_until = wall + f.storm_seconds
             variants = f.storm_variants or ["headers"]
-            self.storm_variant = variants[mix64(self.seed, 0x5708, self._requests) % len(variants)]
+            self.storm_variant = variants[mix64(self.seed, 0x5708, self._storm_rolls) % len(variants)]
             return True
         return False
 

@@ -17,7 +17,9 @@ import numpy as np
 from replayer.universe.catalog import DAY, Catalog, Title, UserPool
 from replayer.universe.text import SentenceBank
 
-LIKE_TAU_SECONDS = 2 * DAY
+# Likes grow along a square-root curve and reach their final count this long after creation, so a
+# consumer that re-reads the last couple of weeks of comments sees every like count settle.
+LIKE_GROWTH_SECONDS = 10 * DAY
 GRAIN_TITLE, GRAIN_SEASON, GRAIN_EPISODE = 0, 1, 2
 GrainKey = tuple[int, int, int]  # (grain, season, episode); zeros where not applicable
 
@@ -230,9 +232,9 @@ def generate_title_comments(
 
 
 def likes_at(arrays: CommentArrays, positions: np.ndarray, t: int) -> np.ndarray:
-    """Likes at time ``t``: the final count approached with a two-day time constant."""
+    """Likes at time ``t``: ``final * sqrt(age / 10 days)``, capped at the final count."""
     age = np.maximum(t - arrays.created[positions], 0).astype(np.float64)
-    grown = arrays.likes_final[positions] * (1.0 - np.exp(-age / LIKE_TAU_SECONDS))
+    grown = arrays.likes_final[positions] * np.sqrt(np.minimum(age / LIKE_GROWTH_SECONDS, 1.0))
     return np.asarray(np.floor(grown + 1e-9), dtype=np.int64)
 
 

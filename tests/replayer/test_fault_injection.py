@@ -271,3 +271,20 @@ def test_unknown_profile_fields_are_rejected(profile_dir: Path) -> None:
         Profile.load(path=str(out_of_range))
     with pytest.raises(ConfigError, match="unknown profile"):
         Profile.load("stormy")
+
+
+def test_storms_end(replayer_factory: Factory, profile_dir: Path) -> None:
+    """A storm lasts its storm_seconds; the request after it must not start the next one for sure."""
+    proc = _with_profile(
+        replayer_factory,
+        profile_dir,
+        "short-storms",
+        {"faults": {"storm_start": 0.03, "storm_seconds": 0.15, "storm_variants": ["headerless"]}},
+    )
+    with client_for(proc) as client:
+        statuses = []
+        for _ in range(150):
+            statuses.append(client.get("/movies/popular", params={"limit": 1}).status_code)
+            time.sleep(0.01)
+    assert 429 in statuses
+    assert statuses.count(200) > 0.5 * len(statuses)

@@ -1,0 +1,262 @@
+"""``trakt-ingest``: run an ingestion, show recent runs and checkpoints, list quarantined records.
+
+Errors print one line (``trakt-ingest: error: ...``) and exit with a documented code
+(``ingest_trakt.errors.ExitCode``, docs/ingestion.md); there is no traceback for bad input.
+The API key is read from TRAKT_CLIENT_ID (environment or .env) only — never from a flag, which
+would leave it in shell history and process lists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ingest_trakt.errors import ConfigurationError, ExitCode, IngestError
+from ingest_trakt.settings import ENTITIES, IngestSettings, load_settings
+
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="Ingest Trakt comments, replies and ratings into bronze."
+)
+quarantine_app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="Records that broke their contract."
+)
+app.add_typer(quarantine_app, name="quarantine")
+
+DataDirOpt = Annotated[Path | None, typer.Option(help="Root of the lake and state (TRAKT_DATA_DIR).")]
+
+
+def _fail(message: str, code: ExitCode) -> None:
+    typer.echo(f"trakt-ingest: error: {message}", err=True)
+    raise typer.Exit(int(code))
+
+
+def _parse_since(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigurationError(f"--since must be an ISO-8601 date or timestamp, got {value!r}") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _entities(value: str | None) -> tuple[str, ...]:
+    if value is None:
+        return ENTITIES
+    chosen = tuple(e.strip() for e in value.split(",") if e.strip())
+    unknown = [e for e in chosen if e not in ENTITIES]
+    if unknown or not chosen:
+        raise ConfigurationError(f"--entities takes a comma list of {', '.join(ENTITIES)}; got {value!r}")
+    return chosen
+
+
+@app.command()
+def run(
+    base_url: Annotated[str | None, typer.Option(help="API root (TRAKT_BASE_URL).")] = None,
+    max_titles: Annotated[
+        int | None, typer.Option(help="Titles to take from discovery (TRAKT_MAX_TITLES).")
+    ] = None,
+    entities: Annotated[
+        str | None, typer.Option(help=f"Comma list of {', '.join(ENTITIES)} (default: all).")
+    ] = None,
+    since: Annotated[str | None, typer.Option(help="Re-read comments created since this date.")] = None,
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", help="Read everything, ignoring watermarks.")
+    ] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the last unfinished run.")] = False,
+    concurrency: Annotated[
+        int | None, typer.Option(help="Titles processed at once (TRAKT_CONCURRENCY).")
+    ] = None,
+    rate_limit: Annotated[
+        str | None, typer.Option(help="Request budget N/SECONDS (TRAKT_RATE_LIMIT).")
+    ] = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Ingest titles, episodes, comments (with replies) and ratings into the bronze lake."""
+    from ingest_trakt.observe import Reporter, configure_logging
+    from ingest_trakt.runner import IngestRun, RunOptions
+
+    try:
+        settings = load_settings(
+            base_url=base_url,
+            max_titles=max_titles,
+            concurrency=concurrency,
+            rate_limit=rate_limit,
+            data_dir=data_dir,
+        )
+        key = settings.api_key()
+        options = RunOptions(
+            entities=_entities(entities), full_refresh=full_refresh, since=_parse_since(since), resume=resume
+        )
+    except IngestError as exc:
+        _fail(str(exc), exc.exit_code)
+        return
+    configure_logging([key])
+    interactive = sys.stderr.isatty()
+    console = Console()
+    try:
+        with Reporter(interactive=interactive) as reporter:
+            result = asyncio.run(IngestRun(settings, options, reporter).execute())
+    except IngestError as exc:
+        _fail(str(exc), exc.exit_code)
+        return
+    except KeyboardInterrupt:
+        _fail("interrupted; continue with: trakt-ingest run --resume", ExitCode.INTERRUPTED)
+        return
+    except Exception as exc:  # a bug of ours: one line here, the traceback in a file
+        crash = _write_crash_report(settings.data_dir, key)
+        _fail(f"internal error: {type(exc).__name__}: {exc} (traceback in {crash})", ExitCode.INCOMPLETE)
+        return
+    result.summary.render(console)
+    if result.exit_code != ExitCode.OK:
+        _fail(result.message, result.exit_code)
+
+
+def _write_crash_report(data_dir: Path, secret: str) -> Path:
+    import traceback
+
+    target = data_dir / "logs" / "trakt-ingest-crash.log"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(traceback.format_exc().replace(secret, "***"), encoding="utf-8")
+    return target
+
+
+def _state(data_dir: Path | None) -> Any:
+    from ingest_trakt.state import StateStore
+
+    try:
+        settings = load_settings(data_dir=data_dir)
+    except IngestError as exc:
+        _fail(str(exc), exc.exit_code)
+        raise
+    if not (settings.state_dir / "ingest.sqlite").exists():
+        _fail(
+            f"no ingestion state in {settings.state_dir} yet: run trakt-ingest run first", ExitCode.BAD_CONFIG
+        )
+    return settings, StateStore(settings.state_dir)
+
+
+@app.command()
+def status(
+    data_dir: DataDirOpt = None,
+    limit: Annotated[int, typer.Option(help="How many recent runs to show.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Recent runs, unfinished checkpoints and quarantine counts."""
+    from ingest_trakt.bronze import BronzeLake
+
+    settings, state = _state(data_dir)
+    runs = state.runs(limit)
+    lake = BronzeLake(settings.lake_dir)
+    quarantine = lake.read("quarantine", ["entity", "run_id"]).to_pylist()
+    resumable = state.resumable_run()
+    open_tasks = state.tasks(resumable["run_id"], ("pending", "failed")) if resumable else []
+    drift = state.drift(runs[0]["run_id"]) if runs else []
+    state.close()
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "runs": runs,
+                    "resumable_run": resumable["run_id"] if resumable else None,
+                    "open_tasks": [
+                        {"task": t.key, "status": t.status, "attempts": t.attempts} for t in open_tasks
+                    ],
+                    "quarantine_by_entity": _count(quarantine, "entity"),
+                    "latest_run_drift": drift,
+                },
+                indent=2,
+                default=str,
+            )
+        )
+        return
+    console = Console()
+    table = Table(title="recent runs", show_edge=False)
+    for column in ("run", "started", "status", "mode", "landed", "quarantined", "seconds"):
+        table.add_column(column)
+    for r in runs:
+        summary = r["summary"] or {}
+        table.add_row(
+            r["run_id"],
+            r["started_at"][:19],
+            r["status"],
+            r["mode"],
+            str(sum((summary.get("landed") or {}).values())),
+            str(sum((summary.get("quarantined") or {}).values())),
+            str(summary.get("seconds", "")),
+        )
+    console.print(table)
+    if resumable:
+        console.print(
+            f"unfinished run {resumable['run_id']}: {len(open_tasks)} open task(s); continue with --resume"
+        )
+    console.print(f"quarantine by entity: {_count(quarantine, 'entity') or 'none'}")
+    if drift:
+        example = f"{drift[0]['path']} ({drift[0]['kind']})"
+        console.print(f"schema drift in the latest run: {len(drift)} field(s), e.g. {example}")
+
+
+def _count(rows: list[dict[str, Any]], key: str) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for row in rows:
+        out[row[key]] = out.get(row[key], 0) + 1
+    return out
+
+
+@quarantine_app.command("list")
+def quarantine_list(
+    data_dir: DataDirOpt = None,
+    entity: Annotated[str | None, typer.Option(help="Only this entity.")] = None,
+    run_id: Annotated[str | None, typer.Option(help="Only this run.")] = None,
+    limit: Annotated[int, typer.Option(help="How many records to show.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines with the raw payloads.")] = False,
+) -> None:
+    """Quarantined records with the error path and message and the request that produced them."""
+    from ingest_trakt.bronze import BronzeLake
+
+    settings, state = _state(data_dir)
+    state.close()
+    rows = BronzeLake(settings.lake_dir).read("quarantine").to_pylist()
+    rows = [
+        r
+        for r in rows
+        if (entity is None or r["entity"] == entity) and (run_id is None or r["run_id"] == run_id)
+    ]
+    rows.sort(key=lambda r: r["fetched_at"], reverse=True)
+    if as_json:
+        for row in rows[:limit]:
+            typer.echo(json.dumps(row, default=str))
+        return
+    table = Table(title=f"quarantine ({len(rows)} records)", show_edge=False)
+    for column in ("entity", "record", "error path", "error", "endpoint", "page", "run"):
+        table.add_column(column, overflow="fold")
+    for r in rows[:limit]:
+        table.add_row(
+            r["entity"],
+            r["record_id"],
+            r["error_path"] or "",
+            r["error_message"] or "",
+            r["endpoint"],
+            str(r["page"] or ""),
+            r["run_id"],
+        )
+    Console().print(table)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
+
+
+__all__ = ["IngestSettings", "app", "main"]

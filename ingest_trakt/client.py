@@ -1,0 +1,254 @@
+"""TraktClient: httpx with keep-alive, the shared rate budget, retries and pagination.
+
+Every request goes through ``RateBudget.acquire`` (proactive) and ``retry.classify`` (reactive).
+Retries use tenacity: exponential backoff with full jitter for transient failures, ``Retry-After``
+for 429s (which also pauses every other worker), and separate bounds for the two, so a long 429
+storm cannot exhaust the retries meant for a flaky origin. Credentials live only in the request
+headers; nothing here logs a header.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import structlog
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
+
+from ingest_trakt.errors import RequestFailed, UnreachableError
+from ingest_trakt.pagination import PageCursor
+from ingest_trakt.ratelimit import RateBudget
+from ingest_trakt.retry import (
+    Expect,
+    RateLimited,
+    TransientError,
+    backoff_seconds,
+    classify,
+    parse_ratelimit_header,
+    rate_limit_wait,
+)
+from ingest_trakt.settings import IngestSettings
+
+log = structlog.get_logger("ingest_trakt.client")
+
+
+@dataclass(slots=True)
+class RequestStats:
+    """Counters a run reports: requests, answers by kind, retries, rate-limit waits."""
+
+    requests: int = 0
+    ok: int = 0
+    rate_limited: int = 0
+    server_errors: int = 0
+    transport_errors: int = 0
+    bad_bodies: int = 0
+    not_found: int = 0
+    retries: int = 0
+    backoff_seconds: float = 0.0
+    by_status: dict[int, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "ok": self.ok,
+            "rate_limited": self.rate_limited,
+            "server_errors": self.server_errors,
+            "transport_errors": self.transport_errors,
+            "bad_bodies": self.bad_bodies,
+            "not_found": self.not_found,
+            "retries": self.retries,
+            "backoff_seconds": round(self.backoff_seconds, 3),
+            "by_status": {str(k): v for k, v in sorted(self.by_status.items())},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ApiResponse:
+    """A successful answer: the parsed body and where it came from (never the headers we sent)."""
+
+    data: Any
+    path: str
+    params: dict[str, Any]
+    headers: dict[str, str]
+    fetched_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    number: int
+    items: list[Any]
+    response: ApiResponse
+
+
+class _Attempts:
+    """Separate retry budgets for 429s and for everything else."""
+
+    def __init__(self, settings: IngestSettings) -> None:
+        self.settings = settings
+        self.failures = 0
+        self.rate_limits = 0
+
+    def stop(self, state: RetryCallState) -> bool:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, RateLimited):
+            self.rate_limits += 1
+            return self.rate_limits >= self.settings.max_rate_limit_waits
+        self.failures += 1
+        return self.failures >= self.settings.max_attempts
+
+
+class TraktClient:
+    def __init__(
+        self,
+        settings: IngestSettings,
+        budget: RateBudget | None = None,
+        *,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.settings = settings
+        limit, period = settings.budget
+        self.budget = budget or RateBudget(limit, period)
+        self.stats = RequestStats()
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+        self._http = httpx.AsyncClient(
+            base_url=settings.base_url,
+            headers={
+                "trakt-api-key": settings.api_key(),
+                "trakt-api-version": "2",
+                "Content-Type": "application/json",
+                "User-Agent": settings.user_agent,
+            },
+            timeout=httpx.Timeout(settings.timeout_seconds),
+            limits=httpx.Limits(
+                max_connections=settings.concurrency * 2 + 2,
+                max_keepalive_connections=settings.concurrency * 2 + 2,
+            ),
+            follow_redirects=False,
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> TraktClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # -- one request ---------------------------------------------------------------------------
+    async def _once(self, path: str, params: dict[str, Any], expect: Expect) -> ApiResponse:
+        await self.budget.acquire()
+        self.stats.requests += 1
+        try:
+            response = await self._http.get(path, params=params)
+        except httpx.TimeoutException as exc:
+            self.stats.transport_errors += 1
+            raise TransientError(f"GET {path}: timed out ({type(exc).__name__})") from None
+        except httpx.TransportError as exc:
+            self.stats.transport_errors += 1
+            raise TransientError(f"GET {path}: connection failed ({type(exc).__name__})") from None
+        fetched_at = datetime.now(UTC)
+        status = response.status_code
+        self.stats.by_status[status] = self.stats.by_status.get(status, 0) + 1
+        headers = {k.lower(): v for k, v in response.headers.items()}
+        try:
+            outcome = classify(status, headers, response.content, expect, f"GET {path}")
+        except RateLimited as exc:
+            self.stats.rate_limited += 1
+            if exc.ratelimit:
+                self.budget.observe(exc.ratelimit)
+            raise
+        except TransientError:
+            if status >= 500:
+                self.stats.server_errors += 1
+            else:
+                self.stats.bad_bodies += 1
+            raise
+        self.stats.ok += 1
+        ratelimit = headers.get("x-ratelimit")
+        if ratelimit:
+            parsed = parse_ratelimit_header(ratelimit)
+            if parsed:
+                self.budget.observe(parsed)
+        return ApiResponse(outcome.data, path, dict(params), headers, fetched_at)
+
+    def _wait(self, attempts: _Attempts) -> Any:
+        settings = self.settings
+
+        def wait(state: RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            if isinstance(exc, RateLimited):
+                delay = rate_limit_wait(
+                    exc,
+                    attempts.rate_limits,
+                    settings.backoff_base_seconds,
+                    settings.backoff_max_seconds,
+                    self._rng,
+                )
+                # Everyone waits: a storm is sat out once, not hammered by every worker.
+                self.budget.pause(delay)
+            else:
+                delay = backoff_seconds(
+                    attempts.failures, settings.backoff_base_seconds, settings.backoff_max_seconds, self._rng
+                )
+            self.stats.retries += 1
+            self.stats.backoff_seconds += delay
+            log.info("retrying", reason=str(exc), delay=round(delay, 3), attempt=state.attempt_number)
+            return delay
+
+        return wait
+
+    async def get(
+        self, path: str, params: dict[str, Any] | None = None, *, expect: Expect = "object"
+    ) -> ApiResponse:
+        """GET with the budget and retries. Raises NotFoundError (404), AuthError (401/403/412),
+        ClientBug (400/405/422) at once, and RequestFailed once the retries are spent."""
+        attempts = _Attempts(self.settings)
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(TransientError),
+            stop=attempts.stop,
+            wait=self._wait(attempts),
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await self._once(path, dict(params or {}), expect)
+        except TransientError as exc:
+            raise RequestFailed(
+                f"{exc.reason} (gave up after {attempts.failures + attempts.rate_limits} tries)"
+            ) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # -- lists ---------------------------------------------------------------------------------
+    async def pages(
+        self, path: str, params: dict[str, Any] | None = None, *, start_page: int = 1
+    ) -> AsyncIterator[Page]:
+        """Yield the pages of a list until the stopping rule of ``PageCursor`` says done."""
+        limit = self.settings.page_limit
+        cursor = PageCursor(requested_limit=limit, page=start_page - 1)
+        while True:
+            number = cursor.page + 1
+            response = await self.get(path, {**(params or {}), "page": number, "limit": limit}, expect="list")
+            items: list[Any] = response.data
+            more = cursor.advance(len(items), response.headers)
+            yield Page(number, items, response)
+            if not more:
+                if cursor.hit_cap:
+                    log.warning("pagination hard cap reached", path=path, pages=cursor.page)
+                return
+
+    async def preflight(self) -> None:
+        """One cheap request: a bad key or an unreachable host fails here with one clear line."""
+        try:
+            await self.get("/movies/popular", {"limit": 1}, expect="list")
+        except RequestFailed as exc:
+            if "connection failed" in str(exc) or "timed out" in str(exc):
+                raise UnreachableError(
+                    f"cannot reach the Trakt API at {self.settings.base_url}: {exc}"
+                ) from None
+            raise

@@ -1,0 +1,141 @@
+"""Schema contracts: every record is checked against its versioned JSON Schema before landing.
+
+Modes per entity, as in dlt's schema contracts:
+
+- ``evolve`` (default): unknown fields are kept in the payload and reported as drift events;
+- ``freeze``: a record with unknown fields is refused (quarantined with the field names);
+- ``discard_row``: a record with unknown fields is left out of bronze, counted and reported.
+
+Whatever the mode, a record that breaks the schema (a wrong type, a missing required field) goes
+to quarantine with its raw payload and the error's path and message; nothing is dropped silently.
+Validation uses fastjsonschema (compiled once); unknown fields are found by walking a tree of the
+schema's declared properties.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import fastjsonschema
+
+from ingest_trakt.settings import ContractMode
+
+SCHEMA_DIR = Path(__file__).parent / "schemas"
+Action = Literal["land", "quarantine", "discard"]
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    action: Action
+    unknown_fields: tuple[str, ...] = ()
+    error_path: str | None = None
+    error_message: str | None = None
+
+
+@dataclass(slots=True)
+class _Known:
+    """Declared property names of one object node, and the nodes under object-valued properties."""
+
+    names: frozenset[str]
+    children: dict[str, _Known] = field(default_factory=dict)
+    items: _Known | None = None
+
+
+def _resolve(node: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        ref = node["$ref"]
+        if not ref.startswith("#/"):
+            raise ValueError(f"only local $ref is supported, got {ref}")
+        target: Any = root
+        for part in ref[2:].split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def _known_tree(node: dict[str, Any], root: dict[str, Any]) -> _Known | None:
+    node = _resolve(node, root)
+    if "items" in node and isinstance(node["items"], dict):
+        inner = _known_tree(node["items"], root)
+        return _Known(frozenset(), items=inner) if inner else None
+    props = node.get("properties")
+    if not isinstance(props, dict):
+        return None
+    children = {}
+    for name, sub in props.items():
+        child = _known_tree(sub, root)
+        if child is not None:
+            children[name] = child
+    return _Known(frozenset(props), children)
+
+
+def _unknown(record: Any, known: _Known | None, prefix: str, out: list[str]) -> None:
+    if known is None:
+        return
+    if isinstance(record, list) and known.items is not None:
+        for item in record:
+            _unknown(item, known.items, f"{prefix}[]", out)
+        return
+    if not isinstance(record, dict):
+        return
+    if known.names:
+        out.extend(f"{prefix}{name}" for name in record.keys() - known.names)
+    for name, child in known.children.items():
+        value = record.get(name)
+        if isinstance(value, dict | list):
+            _unknown(value, child, f"{prefix}{name}.", out)
+
+
+def _error_path(exc: fastjsonschema.JsonSchemaValueException) -> str:
+    """``data.user.ids.slug`` → ``user.ids.slug``; the record itself is ``$``."""
+    name = str(exc.name or "data")
+    return name.removeprefix("data").lstrip(".") or "$"
+
+
+class Contract:
+    """One versioned JSON Schema, compiled, with the tree of its declared fields."""
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self.schema = schema
+        self.version: str = schema["x-version"]
+        # fastjsonschema rewrites $refs in place: compile a copy, walk the original.
+        self._validate = fastjsonschema.compile(copy.deepcopy(schema))
+        self._known = _known_tree(schema, schema)
+
+    def unknown_fields(self, record: Any) -> list[str]:
+        found: list[str] = []
+        _unknown(record, self._known, "", found)
+        return sorted(found)
+
+    def check(self, record: Any, mode: ContractMode = "evolve") -> Verdict:
+        try:
+            self._validate(record)
+        except fastjsonschema.JsonSchemaValueException as exc:
+            return Verdict("quarantine", (), _error_path(exc), str(exc.message))
+        unknown = tuple(self.unknown_fields(record))
+        if unknown and mode == "freeze":
+            return Verdict(
+                "quarantine",
+                unknown,
+                unknown[0],
+                f"unknown fields under a frozen contract: {', '.join(unknown)}",
+            )
+        if unknown and mode == "discard_row":
+            return Verdict("discard", unknown)
+        return Verdict("land", unknown)
+
+
+@cache
+def contract(version: str) -> Contract:
+    """The contract named ``comment.v1``, ``movie.v1``, ... from ``ingest_trakt/schemas/``."""
+    path = SCHEMA_DIR / f"{version}.json"
+    return Contract(json.loads(path.read_text(encoding="utf-8")))
+
+
+def available_contracts() -> list[str]:
+    return sorted(p.stem for p in SCHEMA_DIR.glob("*.json"))
