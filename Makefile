@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 export TRAKT_DATA_DIR ?= $(CURDIR)/data
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help setup demo test lint format replayer dbt-compile bench clean requirements
+.PHONY: help setup demo pipeline test lint format replayer dbt-compile docs bench clean requirements
 
 help:  ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -27,8 +27,11 @@ $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 
 setup: $(VENV)/.synced  ## create .venv from uv.lock
 
-demo: setup  ## run the main job end to end on the embedded defaults
-	$(PY) -m replayer.demo
+demo: setup  ## run the main job end to end on the embedded defaults (replayer → ingest → dbt → metrics)
+	$(PY) -m orchestration.demo
+
+pipeline: setup  ## ingest + dbt build + publish against TRAKT_BASE_URL / TRAKT_DATA_DIR (.env)
+	$(PY) -m orchestration.pipeline
 
 test: setup  ## run the whole test suite with coverage (ingest_trakt must stay at 80% or more)
 	$(PY) -m pytest --cov --cov-report=term-missing:skip-covered
@@ -47,9 +50,15 @@ format: setup  ## apply ruff's fixes and formatting
 replayer: setup  ## serve the synthetic Trakt API on 127.0.0.1:8000 (ARGS="--titles 500 ...")
 	$(VENV)/bin/trakt-replayer serve $(ARGS)
 
-dbt-compile: setup  ## compile the dbt project
-	@if [ -f dbt/dbt_project.yml ]; then cd dbt && ../$(VENV)/bin/dbt compile; \
-	else echo "There is no dbt project yet (dbt/dbt_project.yml arrives with issue #4): nothing to compile."; fi
+DBT := cd dbt && DBT_PROFILES_DIR=$(CURDIR)/dbt ../$(VENV)/bin/dbt
+
+dbt-compile: setup  ## compile the dbt project (creates an empty bronze lake first if there is none)
+	$(VENV)/bin/trakt-ingest init
+	$(DBT) compile
+
+docs: setup  ## generate the dbt docs site and serve it on 127.0.0.1:8080 (needs a built warehouse)
+	$(DBT) docs generate
+	$(DBT) docs serve --host 127.0.0.1 --port 8080
 
 bench: setup  ## run the benchmarks and print their figures
 	$(PY) bench/replayer.py

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -67,9 +67,15 @@ class Origin:
     page: int | None
     fetched_at: datetime
     run_id: str
+    # Derived once per response, not once per record.
+    params_json: str = field(init=False)
+    ingest_date: str = field(init=False)
 
-    def params_json(self) -> str:
-        return orjson.dumps(self.params, option=orjson.OPT_SORT_KEYS).decode()
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "params_json", orjson.dumps(self.params, option=orjson.OPT_SORT_KEYS).decode()
+        )
+        object.__setattr__(self, "ingest_date", self.fetched_at.strftime("%Y-%m-%d"))
 
 
 def encode_payload(record: Any) -> tuple[str, str]:
@@ -119,10 +125,10 @@ class BronzeLake:
         buf["episode"].append(episode)
         buf["parent_id"].append(parent_id)
         buf["endpoint"].append(origin.endpoint)
-        buf["request_params"].append(origin.params_json())
+        buf["request_params"].append(origin.params_json)
         buf["page"].append(origin.page)
         buf["fetched_at"].append(origin.fetched_at)
-        buf["ingest_date"].append(origin.fetched_at.strftime("%Y-%m-%d"))
+        buf["ingest_date"].append(origin.ingest_date)
         buf["run_id"].append(origin.run_id)
         for name, value in (extra or {}).items():
             buf[name].append(value)
@@ -150,6 +156,18 @@ class BronzeLake:
                 raise StorageError(f"cannot append to the bronze table {entity} at {target}: {exc}") from exc
             written[entity] = table.num_rows
         return written
+
+    def ensure_tables(self) -> None:
+        """Create the missing entity tables empty, so readers (dbt) always find all six."""
+        for entity in ENTITIES:
+            if self.exists(entity):
+                continue
+            target = self.path(entity)
+            try:
+                target.mkdir(parents=True, exist_ok=True)
+                DeltaTable.create(str(target), SCHEMAS[entity], partition_by=["ingest_date"])
+            except Exception as exc:  # deltalake raises its own error types for IO failures
+                raise StorageError(f"cannot create the bronze table {entity} at {target}: {exc}") from exc
 
     # -- reading (status, tests, downstream checks) --------------------------------------------
     def exists(self, entity: str) -> bool:

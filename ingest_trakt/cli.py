@@ -145,6 +145,22 @@ def _state(data_dir: Path | None) -> Any:
 
 
 @app.command()
+def init(data_dir: DataDirOpt = None) -> None:
+    """Create the bronze lake (empty tables) and the state store under TRAKT_DATA_DIR; idempotent."""
+    from ingest_trakt.bronze import BronzeLake
+    from ingest_trakt.state import StateStore
+
+    try:
+        settings = load_settings(data_dir=data_dir)
+        BronzeLake(settings.lake_dir).ensure_tables()
+        StateStore(settings.state_dir).close()
+    except IngestError as exc:
+        _fail(str(exc), exc.exit_code)
+        return
+    typer.echo(f"bronze lake ready at {settings.lake_dir}, state at {settings.state_dir}")
+
+
+@app.command()
 def status(
     data_dir: DataDirOpt = None,
     limit: Annotated[int, typer.Option(help="How many recent runs to show.")] = 10,

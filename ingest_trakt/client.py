@@ -9,8 +9,9 @@ headers; nothing here logs a header.
 
 from __future__ import annotations
 
+import asyncio
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -73,7 +74,7 @@ class ApiResponse:
     data: Any
     path: str
     params: dict[str, Any]
-    headers: dict[str, str]
+    headers: Mapping[str, str]
     fetched_at: datetime
 
 
@@ -96,9 +97,15 @@ class _Attempts:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, RateLimited):
             self.rate_limits += 1
-            return self.rate_limits >= self.settings.max_rate_limit_waits
-        self.failures += 1
-        return self.failures >= self.settings.max_attempts
+        else:
+            self.failures += 1
+        return self.exhausted()
+
+    def exhausted(self) -> bool:
+        return (
+            self.rate_limits >= self.settings.max_rate_limit_waits
+            or self.failures >= self.settings.max_attempts
+        )
 
 
 class TraktClient:
@@ -123,9 +130,11 @@ class TraktClient:
                 "User-Agent": settings.user_agent,
             },
             timeout=httpx.Timeout(settings.timeout_seconds),
+            # One request in flight per title worker: more pooled connections only make httpcore's
+            # per-request scan of the pool longer.
             limits=httpx.Limits(
-                max_connections=settings.concurrency * 2 + 2,
-                max_keepalive_connections=settings.concurrency * 2 + 2,
+                max_connections=settings.concurrency + 2,
+                max_keepalive_connections=settings.concurrency + 2,
             ),
             follow_redirects=False,
         )
@@ -154,7 +163,7 @@ class TraktClient:
         fetched_at = datetime.now(UTC)
         status = response.status_code
         self.stats.by_status[status] = self.stats.by_status.get(status, 0) + 1
-        headers = {k.lower(): v for k, v in response.headers.items()}
+        headers = response.headers  # case-insensitive; no copy per response
         try:
             outcome = classify(status, headers, response.content, expect, f"GET {path}")
         except RateLimited as exc:
@@ -176,29 +185,32 @@ class TraktClient:
                 self.budget.observe(parsed)
         return ApiResponse(outcome.data, path, dict(params), headers, fetched_at)
 
-    def _wait(self, attempts: _Attempts) -> Any:
+    def _delay(self, exc: BaseException | None, attempts: _Attempts) -> float:
+        """How long to wait before the next try, counted in the run's statistics."""
         settings = self.settings
+        if isinstance(exc, RateLimited):
+            delay = rate_limit_wait(
+                exc,
+                attempts.rate_limits,
+                settings.backoff_base_seconds,
+                settings.backoff_max_seconds,
+                self._rng,
+            )
+            # Everyone waits: a storm is sat out once, not hammered by every worker.
+            self.budget.pause(delay)
+        else:
+            delay = backoff_seconds(
+                attempts.failures, settings.backoff_base_seconds, settings.backoff_max_seconds, self._rng
+            )
+        self.stats.retries += 1
+        self.stats.backoff_seconds += delay
+        tries = attempts.failures + attempts.rate_limits
+        log.info("retrying", reason=str(exc), delay=round(delay, 3), attempt=tries)
+        return delay
 
+    def _wait(self, attempts: _Attempts) -> Any:
         def wait(state: RetryCallState) -> float:
-            exc = state.outcome.exception() if state.outcome else None
-            if isinstance(exc, RateLimited):
-                delay = rate_limit_wait(
-                    exc,
-                    attempts.rate_limits,
-                    settings.backoff_base_seconds,
-                    settings.backoff_max_seconds,
-                    self._rng,
-                )
-                # Everyone waits: a storm is sat out once, not hammered by every worker.
-                self.budget.pause(delay)
-            else:
-                delay = backoff_seconds(
-                    attempts.failures, settings.backoff_base_seconds, settings.backoff_max_seconds, self._rng
-                )
-            self.stats.retries += 1
-            self.stats.backoff_seconds += delay
-            log.info("retrying", reason=str(exc), delay=round(delay, 3), attempt=state.attempt_number)
-            return delay
+            return self._delay(state.outcome.exception() if state.outcome else None, attempts)
 
         return wait
 
@@ -207,7 +219,20 @@ class TraktClient:
     ) -> ApiResponse:
         """GET with the budget and retries. Raises NotFoundError (404), AuthError (401/403/412),
         ClientBug (400/405/422) at once, and RequestFailed once the retries are spent."""
-        attempts = _Attempts(self.settings)
+        request_params = dict(params or {})
+        try:
+            # The first try runs without the retry machinery: nearly every request succeeds.
+            return await self._once(path, request_params, expect)
+        except TransientError as first:
+            attempts = _Attempts(self.settings)
+            if isinstance(first, RateLimited):
+                attempts.rate_limits = 1
+            else:
+                attempts.failures = 1
+            if attempts.exhausted():
+                raise RequestFailed(f"{first.reason} (gave up after 1 try)") from None
+            delay = self._delay(first, attempts)
+            await asyncio.sleep(delay)
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(TransientError),
             stop=attempts.stop,
@@ -217,11 +242,10 @@ class TraktClient:
         try:
             async for attempt in retrying:
                 with attempt:
-                    return await self._once(path, dict(params or {}), expect)
+                    return await self._once(path, request_params, expect)
         except TransientError as exc:
-            raise RequestFailed(
-                f"{exc.reason} (gave up after {attempts.failures + attempts.rate_limits} tries)"
-            ) from None
+            tries = attempts.failures + attempts.rate_limits
+            raise RequestFailed(f"{exc.reason} (gave up after {tries} tries)") from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -- lists ---------------------------------------------------------------------------------

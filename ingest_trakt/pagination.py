@@ -9,13 +9,14 @@ scan); never trust ``X-Pagination-Item-Count``; and keep a hard cap so a server 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 HARD_CAP_PAGES = 10_000
 EXTRA_PAGES_PAST_COUNT = 50
 
 
-def header_int(headers: dict[str, str], name: str) -> int | None:
+def header_int(headers: Mapping[str, str], name: str) -> int | None:
     value = headers.get(name.lower())
     if value is None:
         return None
@@ -35,7 +36,7 @@ class PageCursor:
     effective_limit: int | None = None
     hit_cap: bool = False
 
-    def advance(self, items: int, headers: dict[str, str]) -> bool:
+    def advance(self, items: int, headers: Mapping[str, str]) -> bool:
         """Record the page just read; True when another page must be fetched."""
         self.page += 1
         count = header_int(headers, "x-pagination-page-count")

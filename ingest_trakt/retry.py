@@ -7,6 +7,7 @@ with tenacity.
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -68,7 +69,7 @@ def _looks_like_cloudflare(content_type: str, body: bytes) -> bool:
 
 
 def classify(
-    status: int, headers: dict[str, str], body: bytes, expect: Expect, what: str = "request"
+    status: int, headers: Mapping[str, str], body: bytes, expect: Expect, what: str = "request"
 ) -> Outcome:
     """Decide on one HTTP answer; raises the exception that says what to do with it."""
     content_type = headers.get("content-type", "")

@@ -147,12 +147,18 @@ class IngestRun:
         self._last_flush = time.monotonic()
         self._landed_titles: set[tuple[int, str]] = set()
         self.client: TraktClient | None = None
+        self._origin_cache: tuple[ApiResponse | None, int | None, Origin] = (
+            None,
+            None,
+            Origin("", {}, None, datetime.now(UTC), ""),
+        )
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def execute(self) -> RunResult:
         started = time.monotonic()
         self.state.acquire()
         try:
+            self.lake.ensure_tables()
             self._open_run()
             async with TraktClient(self.settings) as client:
                 self.client = client
@@ -305,7 +311,12 @@ class IngestRun:
         return verdict
 
     def _origin(self, response: ApiResponse, page: int | None = None) -> Origin:
-        return Origin(response.path, response.params, page, response.fetched_at, self.run_id)
+        # One Origin per response (its derived fields are computed once), shared by its records.
+        cached_response, cached_page, origin = self._origin_cache
+        if cached_response is not response or cached_page != page:
+            origin = Origin(response.path, response.params, page, response.fetched_at, self.run_id)
+            self._origin_cache = (response, page, origin)
+        return origin
 
     def _land_title(self, title: TitleRef, obj: Any, response: ApiResponse, page: int | None) -> None:
         if title.key in self._landed_titles or "titles" not in self.options.entities:

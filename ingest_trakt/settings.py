@@ -47,7 +47,7 @@ class IngestSettings(BaseSettings):
     backoff_base_seconds: float = Field(0.5, ge=0, description="First backoff step (full jitter)")
     backoff_max_seconds: float = Field(30.0, ge=0, description="Largest backoff step")
     quarantine_threshold: float = Field(0.05, ge=0, le=1, description="Quarantined share that fails a run")
-    flush_records: int = Field(20_000, ge=1, description="Records buffered before a bronze commit")
+    flush_records: int = Field(10_000, ge=1, description="Records buffered before a bronze commit")
     feeds: bool = Field(True, description="Read the recent/updates comment feeds as a change signal")
     feed_max_pages: int = Field(50, ge=1, description="Pages read from each feed per run")
     pinned_titles: Annotated[list[str], NoDecode] = Field(

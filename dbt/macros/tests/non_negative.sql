@@ -1,0 +1,6 @@
+{#- A generic test: the column is never negative. -#}
+{% test non_negative(model, column_name) %}
+    select {{ column_name }} as value
+    from {{ model }}
+    where {{ column_name }} < 0
+{% endtest %}

@@ -1,0 +1,42 @@
+-- One row per day from the earliest anchor or comment to the as-of date: the calendar of the
+-- marts and MetricFlow's time spine.
+
+with
+
+bounds as (
+
+    select
+        least(
+            (select min(anchor_date) from {{ ref('int_titles_anchored') }}),
+            (select min(created_date) from {{ ref('int_comments_enriched') }})
+        ) as first_day,
+        greatest(
+            {{ as_of_date() }},
+            (select max(created_date) from {{ ref('int_comments_enriched') }})
+        ) as last_day
+
+),
+
+days as (
+
+    select cast(unnest(generate_series(first_day, last_day, interval 1 day)) as date) as date_day
+    from bounds
+    where first_day is not null
+
+),
+
+final as (
+
+    select
+        date_day,
+        cast(date_trunc('week', date_day) as date) as week_start_date,
+        cast(date_trunc('month', date_day) as date) as month_start_date,
+        year(date_day) as year_number,
+        month(date_day) as month_number,
+        isodow(date_day) as iso_day_of_week,
+        isodow(date_day) >= 6 as is_weekend
+    from days
+
+)
+
+select * from final

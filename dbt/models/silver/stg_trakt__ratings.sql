@@ -1,0 +1,71 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='merge',
+        unique_key=['title_trakt_id', 'media_type', 'snapshot_date'],
+        on_schema_change='append_new_columns',
+    )
+}}
+
+with
+
+{% if is_incremental() %}
+    high_water_mark as (
+
+    -- Only what landed since the last build (plus an overlap for commits that raced it):
+    -- the cost of a run follows the new data, not the size of the lake.
+        select max(fetched_at) - interval '{{ var("incremental_overlap_hours") }} hours' as since
+        from {{ this }}
+
+    ),
+{% endif %}
+
+bronze as (
+
+    select bronze_rows.*
+    from {{ source('trakt_bronze', 'ratings') }} as bronze_rows
+    {% if is_incremental() %}
+        where bronze_rows.fetched_at > (select high_water_mark.since from high_water_mark)
+    {% endif %}
+
+),
+
+parsed as (
+
+    select
+        title_trakt_id,
+        title_media_type as media_type,
+        cast(fetched_at as date) as snapshot_date,
+        cast(json_extract(payload, '$.rating') as double) as rating,
+        cast(json_extract(payload, '$.votes') as bigint) as votes,
+        {% for k in range(1, 11) -%}
+            cast(json_extract(payload, '$.distribution."{{ k }}"') as bigint) as votes_{{ k }},
+        {% endfor -%}
+        fetched_at
+    from bronze
+
+),
+
+candidates as (
+
+    select * from parsed
+    {% if is_incremental() %}
+        union all by name
+        select current_rows.*
+        from {{ this }} as current_rows
+        where (current_rows.title_trakt_id, current_rows.media_type, current_rows.snapshot_date) in (
+                select (parsed.title_trakt_id, parsed.media_type, parsed.snapshot_date) from parsed
+            )
+    {% endif %}
+
+),
+
+final as (
+
+    select * from candidates
+    -- One snapshot per title per run; several runs in a day keep the day's last one.
+    qualify row_number() over (partition by title_trakt_id, media_type, snapshot_date order by fetched_at desc) = 1
+
+)
+
+select * from final

@@ -1,0 +1,1 @@
+"""Orchestration: the pipeline runner and (issue #5) the Dagster code location."""
