@@ -60,8 +60,10 @@ docs: setup  ## generate the dbt docs site and serve it on 127.0.0.1:8080 (needs
 	$(DBT) docs generate
 	$(DBT) docs serve --host 127.0.0.1 --port 8080
 
-bench: setup  ## run the benchmarks and print their figures
+bench: setup  ## run the benchmarks and print their figures (long: see bench/README.md)
 	$(PY) bench/replayer.py
+	$(PY) bench/ingest.py
+	$(PY) bench/transform.py
 
 requirements: setup  ## re-export requirements.txt from uv.lock (for pip users)
 	$(UV) export --frozen --no-dev --no-hashes --no-emit-project -o requirements.txt >/dev/null

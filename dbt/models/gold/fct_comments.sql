@@ -1,3 +1,14 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='comment_id',
+        on_schema_change='append_new_columns',
+    )
+}}
+
+{% set since = high_water_mark() %}
+
 with
 
 comments as (
@@ -6,29 +17,65 @@ comments as (
 
 ),
 
+titles as (
+
+    select * from {{ ref('int_titles_anchored') }}
+
+),
+
+{% if since is not none %}
+    changed as (
+
+    -- Comments whose latest version arrived since the last build...
+        select comments.comment_id
+        from comments
+        where comments.fetched_at > timestamptz '{{ since }}'
+
+        union
+
+        -- ...and those of titles whose anchor moved (a summary that arrived after the comments).
+        select current_rows.comment_id
+        from {{ this }} as current_rows
+        inner join titles
+            on current_rows.title_trakt_id = titles.title_trakt_id
+                and current_rows.media_type = titles.media_type
+        where current_rows.anchor_date is distinct from titles.anchor_date
+
+    ),
+{% endif %}
+
 final as (
 
     select
-        comment_id,
-        parent_id,
-        media_type || ':' || cast(title_trakt_id as varchar) as title_key,
-        title_trakt_id,
-        media_type,
-        grain,
-        season_number,
-        episode_number,
-        user_slug,
-        created_at,
-        created_date,
-        updated_at,
-        likes,
-        replies,
-        is_reply,
-        is_review,
-        is_spoiler,
-        word_count,
-        days_since_release
+        comments.comment_id,
+        comments.parent_id,
+        comments.media_type || ':' || cast(comments.title_trakt_id as varchar) as title_key,
+        comments.title_trakt_id,
+        comments.media_type,
+        comments.grain,
+        comments.season_number,
+        comments.episode_number,
+        comments.user_slug,
+        comments.created_at,
+        comments.created_date,
+        comments.updated_at,
+        comments.likes,
+        comments.replies,
+        comments.is_reply,
+        comments.is_review,
+        comments.is_spoiler,
+        comments.word_count,
+        titles.anchor_date,
+        -- Whole days from the anchor (00:00 UTC) to the comment; negative before release.
+        date_diff('day', titles.anchor_date, comments.created_date) as days_since_release,
+        comments.fetched_at
     from comments
+    inner join titles
+        on comments.title_trakt_id = titles.title_trakt_id
+            and comments.media_type = titles.media_type
+    {% if since is not none %}
+        where comments.comment_id in (select changed.comment_id from changed)
+    {% endif %}
 
 )
 

@@ -1,67 +1,109 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['title_key', 'week_index'],
+        on_schema_change='append_new_columns',
+    )
+}}
+
 -- One row per title per week since its anchor (week 0 includes pre-release comments), dense from
--- week 0 to the later of its last active week and the as-of week (at most ten years).
+-- week 0 to the title's last active week (at most ten years). Incremental: titles with comments
+-- fetched since the last build, or whose anchor moved, are recomputed from all their comments.
+
+{% set since = high_water_mark('last_fetched_at') %}
+{% set everything = since is none or var('as_of_date') or built_with_as_of() %}
 
 with
 
-titles as (
-
-    select * from {{ ref('dim_title') }}
-
-),
-
-as_of as (
-
-    select {{ as_of_date() }} as as_of_date
-
-),
-
 comments as (
 
+    select * from {{ ref('int_comments_enriched') }}
+
+),
+
+titles as (
+
+    select * from {{ ref('int_titles_anchored') }}
+
+),
+
+{% if not everything %}
+    touched as (
+
+        select distinct
+            comments.title_trakt_id,
+            comments.media_type
+        from comments
+        where comments.fetched_at > timestamptz '{{ since }}'
+
+        union
+
+        select distinct
+            current_rows.title_trakt_id,
+            current_rows.media_type
+        from {{ this }} as current_rows
+        inner join titles
+            on current_rows.title_trakt_id = titles.title_trakt_id
+                and current_rows.media_type = titles.media_type
+        where current_rows.anchor_date is distinct from titles.anchor_date
+
+    ),
+{% endif %}
+
+scoped as (
+
     select
-        fct_comments.title_key,
-        fct_comments.user_slug,
-        fct_comments.likes,
-        fct_comments.is_reply,
-        cast(floor(greatest(fct_comments.days_since_release, 0) / 7) as integer) as week_index
-    from {{ ref('fct_comments') }} as fct_comments
-    cross join as_of
-    where fct_comments.created_date <= as_of.as_of_date
+        comments.title_trakt_id,
+        comments.media_type,
+        comments.user_slug,
+        comments.likes,
+        comments.is_reply,
+        comments.fetched_at,
+        titles.anchor_date,
+        cast(floor(greatest(date_diff('day', titles.anchor_date, comments.created_date), 0) / 7) as integer)
+            as week_index
+    from comments
+    inner join titles
+        on comments.title_trakt_id = titles.title_trakt_id
+            and comments.media_type = titles.media_type
+    {% if not everything %}
+        inner join touched
+            on comments.title_trakt_id = touched.title_trakt_id
+                and comments.media_type = touched.media_type
+    {% endif %}
+    {% if var('as_of_date') %}
+        where comments.created_date <= cast('{{ var("as_of_date") }}' as date)
+    {% endif %}
 
 ),
 
 weekly as (
 
     select
-        title_key,
+        title_trakt_id,
+        media_type,
         week_index,
         count(*) as comment_count,
         count(*) filter (where not is_reply) as top_level_comments,
         count(*) filter (where is_reply) as reply_count,
         count(distinct user_slug) as unique_commenters,
         cast(sum(likes) as bigint) as like_count
-    from comments
-    group by title_key, week_index
+    from scoped
+    group by title_trakt_id, media_type, week_index
 
 ),
 
 spans as (
 
     select
-        titles.title_key,
-        titles.title_trakt_id,
-        titles.media_type,
-        titles.anchor_date,
-        least(
-            greatest(
-                max(weekly.week_index),
-                cast(floor(date_diff('day', titles.anchor_date, as_of.as_of_date) / 7) as integer)
-            ),
-            520
-        ) as last_week
-    from titles
-    cross join as_of
-    inner join weekly on titles.title_key = weekly.title_key
-    group by titles.title_key, titles.title_trakt_id, titles.media_type, titles.anchor_date, as_of.as_of_date
+        title_trakt_id,
+        media_type,
+        any_value(anchor_date) as anchor_date,
+        least(max(week_index), 520) as last_week,
+        max(fetched_at) as last_fetched_at
+    from scoped
+    group by title_trakt_id, media_type
 
 ),
 
@@ -77,7 +119,7 @@ spine as (
 final as (
 
     select
-        spine.title_key,
+        spine.media_type || ':' || cast(spine.title_trakt_id as varchar) as title_key,
         spine.title_trakt_id,
         spine.media_type,
         cast(spine.week_index as integer) as week_index,
@@ -88,11 +130,15 @@ final as (
         coalesce(weekly.unique_commenters, 0) as unique_commenters,
         coalesce(weekly.like_count, 0) as like_count,
         cast(sum(coalesce(weekly.comment_count, 0)) over (
-            partition by spine.title_key order by spine.week_index
-        ) as bigint) as cumulative_comments
+            partition by spine.title_trakt_id, spine.media_type order by spine.week_index
+        ) as bigint) as cumulative_comments,
+        spine.anchor_date,
+        spine.last_fetched_at,
+        {{ as_of_filter_literal() }} as as_of_filter
     from spine
     left join weekly
-        on spine.title_key = weekly.title_key
+        on spine.title_trakt_id = weekly.title_trakt_id
+            and spine.media_type = weekly.media_type
             and spine.week_index = weekly.week_index
 
 )

@@ -1,17 +1,23 @@
--- Comments (top-level and replies, every grain) with what the metrics need: the title's anchor,
--- whole days since it (signed), word count, and the spoiler flag widened to inline tags.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='comment_id',
+        on_schema_change='append_new_columns',
+    )
+}}
+
+-- Comments with what the metrics need and what does not depend on the title: Trakt's word count
+-- (whitespace tokens without [spoiler] tags) and is_spoiler widened to inline tags. Incremental:
+-- only comments whose latest version arrived since the last build are recomputed.
+
+{% set since = high_water_mark() %}
 
 with
 
 comments as (
 
     select * from {{ ref('stg_trakt__comments') }}
-
-),
-
-titles as (
-
-    select * from {{ ref('int_titles_anchored') }}
 
 ),
 
@@ -38,14 +44,11 @@ final as (
         comments.is_spoiler_flagged or coalesce(contains(comments.comment_text, '[spoiler]'), false) as is_spoiler,
         {{ word_count('comments.comment_text') }} as word_count,
         comments.user_rating,
-        titles.anchor_date,
-        -- Whole days from the anchor (00:00 UTC) to the comment; negative before release.
-        date_diff('day', titles.anchor_date, cast(comments.created_at as date)) as days_since_release,
         comments.fetched_at
     from comments
-    inner join titles
-        on comments.title_trakt_id = titles.title_trakt_id
-            and comments.title_media_type = titles.media_type
+    {% if since is not none %}
+        where comments.fetched_at > timestamptz '{{ since }}'
+    {% endif %}
 
 )
 

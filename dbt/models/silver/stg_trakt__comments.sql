@@ -1,65 +1,71 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='merge',
+        incremental_strategy='delete+insert',
         unique_key='comment_id',
         on_schema_change='append_new_columns',
     )
 }}
 
+{#- Resolve the source first: dbt-duckdb registers the Delta table when source() renders, and the
+    high-water-mark query must not open this model's connection before that. -#}
+{% set bronze_table = source('trakt_bronze', 'comments') %}
+{% set since = high_water_mark() %}
+
 with
-
-{% if is_incremental() %}
-    high_water_mark as (
-
-    -- Only what landed since the last build (plus an overlap for commits that raced it):
-    -- the cost of a run follows the new data, not the size of the lake.
-        select max(fetched_at) - interval '{{ var("incremental_overlap_hours") }} hours' as since
-        from {{ this }}
-
-    ),
-{% endif %}
 
 bronze as (
 
     select bronze_rows.*
-    from {{ source('trakt_bronze', 'comments') }} as bronze_rows
-    {% if is_incremental() %}
-        where bronze_rows.fetched_at > (select high_water_mark.since from high_water_mark)
-    {% endif %}
+    from {{ bronze_table }} as bronze_rows
+    {{ since_high_water_mark('bronze_rows', since) }}
+
+),
+
+documents as (
+
+    -- Parse each payload once into a struct; extracting field by field would parse it again for
+    -- every field.
+    select
+        bronze.*,
+        from_json(
+            bronze.payload,
+            '{"parent_id": "BIGINT", "created_at": "VARCHAR", "updated_at": "VARCHAR", "comment": "VARCHAR",
+              "spoiler": "BOOLEAN", "review": "BOOLEAN", "replies": "BIGINT", "likes": "BIGINT",
+              "language": "VARCHAR", "user_rating": "INTEGER", "user_stats": {"rating": "INTEGER"},
+              "user": {"username": "VARCHAR", "private": "BOOLEAN", "ids": {"slug": "VARCHAR"}}}'
+        ) as doc
+    from bronze
 
 ),
 
 parsed as (
 
     select
-        cast(record_id as bigint) as comment_id,
-        cast(json_extract(payload, '$.parent_id') as bigint) as parent_id,
-        title_trakt_id,
-        title_media_type,
-        media_type as grain,
-        season as season_number,
-        episode as episode_number,
-        json_extract_string(payload, '$.user.ids.slug') as user_slug,
-        json_extract_string(payload, '$.user.username') as username,
-        cast(json_extract(payload, '$.user.private') as boolean) as user_is_private,
-        cast(strptime(json_extract_string(payload, '$.created_at'), '%Y-%m-%dT%H:%M:%S.%gZ') as timestamp)
-            as created_at,
-        cast(strptime(json_extract_string(payload, '$.updated_at'), '%Y-%m-%dT%H:%M:%S.%gZ') as timestamp)
-            as updated_at,
-        json_extract_string(payload, '$.comment') as comment_text,
-        cast(json_extract(payload, '$.likes') as bigint) as likes,
-        cast(json_extract(payload, '$.replies') as bigint) as replies,
-        cast(json_extract(payload, '$.review') as boolean) as is_review,
-        cast(json_extract(payload, '$.spoiler') as boolean) as is_spoiler_flagged,
-        json_extract_string(payload, '$.language') as language_code,
+        cast(documents.record_id as bigint) as comment_id,
+        doc.parent_id,
+        documents.title_trakt_id,
+        documents.title_media_type,
+        documents.media_type as grain,
+        documents.season as season_number,
+        documents.episode as episode_number,
+        doc.user.ids.slug as user_slug,
+        doc.user.username,
+        doc.user.private as user_is_private,
+        cast(strptime(doc.created_at, '%Y-%m-%dT%H:%M:%S.%gZ') as timestamp) as created_at,
+        cast(strptime(doc.updated_at, '%Y-%m-%dT%H:%M:%S.%gZ') as timestamp) as updated_at,
+        doc.comment as comment_text,
+        doc.likes,
+        doc.replies,
+        doc.review as is_review,
+        doc.spoiler as is_spoiler_flagged,
+        doc.language as language_code,
         -- The current shape says user_stats.rating; older records carry user_rating.
-        cast(coalesce(json_extract(payload, '$.user_stats.rating'), json_extract(payload, '$.user_rating')) as integer)
-            as user_rating,
-        fetched_at,
-        run_id,
-        schema_version
-    from bronze
+        coalesce(doc.user_stats.rating, doc.user_rating) as user_rating,
+        documents.fetched_at,
+        documents.run_id,
+        documents.schema_version
+    from documents
 
 ),
 

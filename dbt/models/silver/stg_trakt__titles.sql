@@ -1,32 +1,24 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='merge',
+        incremental_strategy='delete+insert',
         unique_key=['title_trakt_id', 'media_type'],
         on_schema_change='append_new_columns',
     )
 }}
 
+{#- Resolve the source first: dbt-duckdb registers the Delta table when source() renders, and the
+    high-water-mark query must not open this model's connection before that. -#}
+{% set bronze_table = source('trakt_bronze', 'titles') %}
+{% set since = high_water_mark() %}
+
 with
-
-{% if is_incremental() %}
-    high_water_mark as (
-
-    -- Only what landed since the last build (plus an overlap for commits that raced it):
-    -- the cost of a run follows the new data, not the size of the lake.
-        select max(fetched_at) - interval '{{ var("incremental_overlap_hours") }} hours' as since
-        from {{ this }}
-
-    ),
-{% endif %}
 
 bronze as (
 
     select bronze_rows.*
-    from {{ source('trakt_bronze', 'titles') }} as bronze_rows
-    {% if is_incremental() %}
-        where bronze_rows.fetched_at > (select high_water_mark.since from high_water_mark)
-    {% endif %}
+    from {{ bronze_table }} as bronze_rows
+    {{ since_high_water_mark('bronze_rows', since) }}
 
 ),
 

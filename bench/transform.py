@@ -1,0 +1,146 @@
+"""Transform benchmark: dbt (bronze → silver → gold) on 1M and 10M comments, printing its figures.
+
+For each size, in one run:
+1. the truth of a replayer universe of that size is written to a bronze lake (no HTTP);
+2. full build: ``dbt run --full-refresh`` (models only, as the floor has no tests), wall time and
+   peak RSS of the dbt process, and the time spent in the models themselves;
+3. the floor: the same transformations as one hand-written DuckDB script (bench/transform_floor.sql);
+4. 1% new and 1% updated comments are appended to bronze, and ``dbt run`` builds incrementally.
+
+Targets: incremental at most 10% of the full build; full build at most 1.5x the floor; peak memory
+stated. Usage: ``python bench/transform.py [--sizes 1000000 10000000]``
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Run as a script, this file's folder would come first on sys.path and shadow the packages.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
+from typing import Any  # noqa: E402
+
+from bench.bronze_from_truth import write_bronze, write_changes  # noqa: E402
+from orchestration.pipeline import DBT_DIR, dbt_env, dbt_executable  # noqa: E402
+from replayer.config import ReplayerConfig, parse_instant  # noqa: E402
+from replayer.truth import write_truth  # noqa: E402
+
+COMMENTS_PER_TITLE = 840  # visible comments per title at scale 1 (5,000 titles serve about 4.2M)
+FLOOR_SQL = Path(__file__).with_name("transform_floor.sql")
+
+
+def _hwm_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def timed(command: list[str], *, cwd: Path, env: dict[str, str]) -> dict[str, float]:
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    peak = 0.0
+    while child.poll() is None:
+        peak = max(peak, _hwm_mb(child.pid))
+        time.sleep(0.05)
+    output = child.stdout.read() if child.stdout else ""
+    if child.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{output[-3000:]}")
+    return {"seconds": time.perf_counter() - started, "peak_rss_mb": peak}
+
+
+def dbt_run(data_dir: Path, *extra: str) -> dict[str, float]:
+    result = timed([dbt_executable(), "run", *extra], cwd=DBT_DIR, env=dbt_env(data_dir))
+    run_results = json.loads((DBT_DIR / "target" / "run_results.json").read_text())
+    result["model_seconds"] = sum(r["execution_time"] for r in run_results["results"])
+    return result
+
+
+def run_floor(data_dir: Path) -> dict[str, float]:
+    return timed([sys.executable, __file__, "--floor", str(data_dir)], cwd=Path.cwd(), env=dbt_env(data_dir))
+
+
+def floor_main(data_dir: Path) -> None:
+    """Child process: register bronze as Arrow datasets and run the floor script."""
+    import duckdb
+    from deltalake import DeltaTable
+
+    with duckdb.connect(str(data_dir / "floor.duckdb")) as con:
+        for entity in ("comments", "titles"):
+            dataset = DeltaTable(str(data_dir / "lake" / "bronze" / entity)).to_pyarrow_dataset()
+            con.register(f"bronze_{entity}", dataset)
+        con.execute(FLOOR_SQL.read_text())
+
+
+def one_size(comments: int) -> dict[str, Any]:
+    titles = max(10, round(comments / COMMENTS_PER_TITLE))
+    with tempfile.TemporaryDirectory(prefix="bench-transform-") as tmp:
+        root = Path(tmp)
+        started = time.perf_counter()
+        config = ReplayerConfig(titles=titles, now=parse_instant("2026-11-01T00:00:00Z"))
+        manifest = write_truth(config, root / "truth")
+        truth_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        rows = write_bronze(
+            root / "truth", root / "data" / "lake" / "bronze", datetime(2026, 11, 2, tzinfo=UTC)
+        )
+        bronze_seconds = time.perf_counter() - started
+        print(
+            f"[{comments:,}] {titles} titles: truth {manifest['rows']['comments']:,} comments in {truth_seconds:.0f}s, "
+            f"bronze {rows['comments']:,} rows in {bronze_seconds:.0f}s"
+        )
+        full = dbt_run(root / "data", "--full-refresh")
+        floor = run_floor(root / "data")
+        changed = write_changes(
+            root / "truth", root / "data" / "lake" / "bronze", datetime(2026, 11, 3, tzinfo=UTC), 0.01
+        )
+        incremental = dbt_run(root / "data")
+        print(
+            f"[{comments:,}] full dbt run {full['seconds']:.1f}s (models {full['model_seconds']:.1f}s), "
+            f"peak RSS {full['peak_rss_mb']:.0f} MB"
+        )
+        print(
+            f"[{comments:,}] floor (one DuckDB script) {floor['seconds']:.1f}s, peak RSS {floor['peak_rss_mb']:.0f} MB"
+        )
+        print(
+            f"[{comments:,}] incremental after {changed:,} new+updated comments: {incremental['seconds']:.1f}s "
+            f"(models {incremental['model_seconds']:.1f}s), peak RSS {incremental['peak_rss_mb']:.0f} MB"
+        )
+        print(
+            f"[{comments:,}] incremental / full = {incremental['seconds'] / full['seconds']:.0%} wall, "
+            f"{incremental['model_seconds'] / full['model_seconds']:.0%} in models (target <= 10%); "
+            f"full / floor = {full['seconds'] / floor['seconds']:.2f}x wall, "
+            f"{full['model_seconds'] / floor['seconds']:.2f}x in models (target <= 1.5x)"
+        )
+        return {"comments": comments, "full": full, "floor": floor, "incremental": incremental}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--floor", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.floor:
+        floor_main(args.floor)
+        return
+    print("# transform benchmark: dbt-duckdb on bronze written from the replayer's truth")
+    for size in args.sizes:
+        one_size(size)
+
+
+if __name__ == "__main__":
+    main()
