@@ -32,6 +32,7 @@ def test_cli_overrides_win_and_none_means_not_given(monkeypatch: pytest.MonkeyPa
 def test_dotenv_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("TRAKT_CLIENT_ID", raising=False)
+    monkeypatch.delenv("TRAKT_DATA_DIR", raising=False)  # make exports it; the environment beats .env
     (tmp_path / ".env").write_text("TRAKT_CLIENT_ID=from-dotenv\nTRAKT_DATA_DIR=./elsewhere\n")
     settings = load_settings()
     assert settings.api_key() == "from-dotenv"
