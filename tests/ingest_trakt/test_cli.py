@@ -35,7 +35,8 @@ def assert_one_line_error(result: object, code: ExitCode, fragment: str) -> None
 
 def test_a_clean_run_prints_its_summary_and_logs_json(replayer_factory: Factory, tmp_path: Path) -> None:
     proc = replayer_factory(**UNIVERSE)
-    result = ingest_cli(proc, tmp_path, "run")
+    # --max-titles equal to the replayer's title count ingests every one of them.
+    result = ingest_cli(proc, tmp_path, "run", "--max-titles", str(UNIVERSE["titles"]))
     assert result.returncode == 0, result.stderr
     assert "comments" in result.stdout
     assert "landed" in result.stdout
