@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 export TRAKT_DATA_DIR ?= $(CURDIR)/data
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help setup demo pipeline test lint format replayer dbt-compile docs bench clean requirements
+.PHONY: help setup demo pipeline test lint format replayer dbt-compile docs dagster slo bench clean requirements
 
 help:  ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -59,6 +59,15 @@ dbt-compile: setup  ## compile the dbt project (creates an empty bronze lake fir
 docs: setup  ## generate the dbt docs site and serve it on 127.0.0.1:8080 (needs a built warehouse)
 	$(DBT) docs generate
 	$(DBT) docs serve --host 127.0.0.1 --port 8080
+
+DAGSTER_PORT ?= 3000
+dagster: setup  ## Dagster UI + daemon on 127.0.0.1:3000, DAGSTER_HOME=$TRAKT_DATA_DIR/dagster
+	@mkdir -p "$(TRAKT_DATA_DIR)/dagster"
+	@test -f "$(TRAKT_DATA_DIR)/dagster/dagster.yaml" || cp infra/dagster.local.yaml "$(TRAKT_DATA_DIR)/dagster/dagster.yaml"
+	DAGSTER_HOME="$(TRAKT_DATA_DIR)/dagster" $(VENV)/bin/dagster dev -m orchestration.definitions -h 127.0.0.1 -p $(DAGSTER_PORT)
+
+slo: setup  ## SLO attainment and error-budget burn from the recorded observations
+	$(PY) -m observability.slo report
 
 bench: setup  ## run the benchmarks and print their figures (long: see bench/README.md)
 	$(PY) bench/replayer.py

@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +101,21 @@ def publish(data_dir: Path) -> Path:
             tmp = target / f".{table}.parquet.tmp"
             con.execute(f"copy (select * from gold.{table}) to '{tmp}' (format parquet)")  # noqa: S608
             tmp.replace(target / f"{table}.parquet")
+        newest, as_of, titles = con.execute(
+            "select (select max(fetched_at) from gold.fct_comments), max(as_of_date), count(*) "
+            "from gold.mart_title_engagement"
+        ).fetchone() or (None, None, 0)
+    # What the published snapshot holds, for freshness checks that must not open the warehouse.
+    manifest = {
+        "published_at": datetime.now(UTC).isoformat(),
+        "data_through": newest.isoformat() if newest else None,
+        "as_of_date": as_of.isoformat() if as_of else None,
+        "titles": titles,
+        "tables": list(PUBLISHED_TABLES),
+    }
+    tmp = target / ".manifest.tmp"
+    tmp.write_text(json.dumps(manifest, indent=2))
+    tmp.replace(target / "_manifest.json")
     return target
 
 

@@ -1,6 +1,6 @@
 {#-
     The fetched_at an incremental build starts from: the newest fetched_at already in this model,
-    minus an overlap (var incremental_overlap_hours) for commits that raced the last build. It is
+    minus an overlap (var incremental_overlap_hours, 0 by default: see dbt_project.yml). It is
     returned as a literal, not a subquery, so DuckDB can push the filter into the scan of the
     bronze Delta table (partition and row-group pruning): the cost of a build follows the new data.
     None when the model is built from scratch.
@@ -18,10 +18,30 @@
     {{ return(none) }}
 {% endmacro %}
 
-{#- A where clause selecting bronze rows fetched after the high-water mark (empty when none). -#}
-{% macro since_high_water_mark(relation_alias, since) %}
-    {%- if since is not none -%}
-        where {{ relation_alias }}.ingest_date >= '{{ since[:10] }}'
-            and {{ relation_alias }}.fetched_at > timestamptz '{{ since }}'
+{#-
+    The rows an incremental build reads: those fetched after the high-water mark, and, when the
+    orchestrator passes a partition window (vars partition_start/partition_end, dates), also every
+    row ingested in that window, so re-running a partition reprocesses it (idempotently: incoming
+    rows compete with the current version of their key). Empty when the model is built in full.
+    ``date_column`` is the column the window applies to (ingest_date on bronze).
+-#}
+{% macro new_rows_filter(relation_alias, since, date_column='ingest_date') %}
+    {%- set window = var('partition_start', none) and is_incremental() -%}
+    {%- if since is not none or window -%}
+        where
+        {%- if since is not none %}
+            ({{ relation_alias }}.fetched_at > timestamptz '{{ since }}'
+            {%- if date_column == 'ingest_date' %} and {{ relation_alias }}.ingest_date >= '{{ since[:10] }}'{% endif %})
+        {%- endif %}
+        {%- if since is not none and window %} or {% endif %}
+        {%- if window %}
+            (cast({{ relation_alias }}.{{ date_column }} as date) >= cast('{{ var("partition_start") }}' as date)
+            and cast({{ relation_alias }}.{{ date_column }} as date) < cast('{{ var("partition_end") }}' as date))
+        {%- endif %}
     {%- endif -%}
+{% endmacro %}
+
+{#- Whether an incremental build reads only new rows (else it rebuilds everything). -#}
+{% macro reads_new_rows_only(since) %}
+    {{ return(since is not none or (var('partition_start', none) and is_incremental())) }}
 {% endmacro %}

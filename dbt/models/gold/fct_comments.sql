@@ -8,6 +8,7 @@
 }}
 
 {% set since = high_water_mark() %}
+{% set new_rows_only = reads_new_rows_only(since) %}
 
 with
 
@@ -23,13 +24,13 @@ titles as (
 
 ),
 
-{% if since is not none %}
+{% if new_rows_only %}
     changed as (
 
     -- Comments whose latest version arrived since the last build...
         select comments.comment_id
         from comments
-        where comments.fetched_at > timestamptz '{{ since }}'
+        {{ new_rows_filter('comments', since, 'fetched_at') }}
 
         union
 
@@ -73,7 +74,7 @@ final as (
     inner join titles
         on comments.title_trakt_id = titles.title_trakt_id
             and comments.media_type = titles.media_type
-    {% if since is not none %}
+    {% if new_rows_only %}
         where comments.comment_id in (select changed.comment_id from changed)
     {% endif %}
 

@@ -12,7 +12,7 @@
 -- fetched since the last build, or whose anchor moved, are recomputed from all their comments.
 
 {% set since = high_water_mark('last_fetched_at') %}
-{% set everything = since is none or var('as_of_date') or built_with_as_of() %}
+{% set everything = not reads_new_rows_only(since) or var('as_of_date') or built_with_as_of() %}
 
 with
 
@@ -35,7 +35,7 @@ titles as (
             comments.title_trakt_id,
             comments.media_type
         from comments
-        where comments.fetched_at > timestamptz '{{ since }}'
+        {{ new_rows_filter('comments', since, 'fetched_at') }}
 
         union
 

@@ -13,7 +13,7 @@
 -- comments. A build with an explicit as_of_date var, and the build after it, recompute every title.
 
 {% set since = high_water_mark('last_fetched_at') %}
-{% set everything = since is none or var('as_of_date') or built_with_as_of() %}
+{% set everything = not reads_new_rows_only(since) or var('as_of_date') or built_with_as_of() %}
 {% set horizon = var('durability_horizon_days') %}
 
 with
@@ -37,7 +37,7 @@ titles as (
             comments.title_trakt_id,
             comments.media_type
         from comments
-        where comments.fetched_at > timestamptz '{{ since }}'
+        {{ new_rows_filter('comments', since, 'fetched_at') }}
 
         union
 

@@ -46,9 +46,7 @@ final as (
         comments.user_rating,
         comments.fetched_at
     from comments
-    {% if since is not none %}
-        where comments.fetched_at > timestamptz '{{ since }}'
-    {% endif %}
+    {{ new_rows_filter('comments', since, 'fetched_at') }}
 
 )
 

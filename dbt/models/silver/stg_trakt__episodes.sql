@@ -18,7 +18,7 @@ bronze as (
 
     select bronze_rows.*
     from {{ bronze_table }} as bronze_rows
-    {{ since_high_water_mark('bronze_rows', since) }}
+    {{ new_rows_filter('bronze_rows', since) }}
 
 ),
 

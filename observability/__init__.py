@@ -1,0 +1,1 @@
+"""Observability: alerts, health measurements, SLOs (and, with issue #6, lineage)."""

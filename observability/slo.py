@@ -1,0 +1,141 @@
+"""SLOs: record observations, and report attainment and error-budget burn.
+
+Objectives are in ``observability/slos.yml``. Every evaluation of an objective (an asset check, a
+sensor tick, a finished run) appends one line to ``$TRAKT_DATA_DIR/observability/slo_events.jsonl``:
+``{"slo": ..., "good": true|false, "at": ..., "details": {...}}``. Attainment over a window is the
+share of good observations; the error budget is ``1 - target``; the budget burned is the share of
+bad observations divided by the budget (1.0 = all of it spent).
+
+``python -m observability.slo report [--data-dir DIR] [--window-days N] [--json]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CONFIG = Path(__file__).with_name("slos.yml")
+
+
+def load_objectives(path: Path = CONFIG) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return data
+
+
+def events_path(data_dir: Path) -> Path:
+    return data_dir / "observability" / "slo_events.jsonl"
+
+
+def record(
+    data_dir: Path, slo: str, good: bool, details: dict[str, Any] | None = None, at: datetime | None = None
+) -> None:
+    """Append one observation (an append of a single line is atomic enough for this log)."""
+    path = events_path(data_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = {
+        "slo": slo,
+        "good": bool(good),
+        "at": (at or datetime.now(UTC)).isoformat(),
+        "details": details or {},
+    }
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(line, sort_keys=True, default=str) + "\n")
+
+
+@dataclass(frozen=True, slots=True)
+class Attainment:
+    slo: str
+    target: float
+    observations: int
+    good: int
+
+    @property
+    def attainment(self) -> float | None:
+        return self.good / self.observations if self.observations else None
+
+    @property
+    def budget_burned(self) -> float | None:
+        """Bad share over the allowed bad share (1 - target): above 1.0 the SLO is breached."""
+        if not self.observations:
+            return None
+        allowed = 1.0 - self.target
+        bad = (self.observations - self.good) / self.observations
+        return bad / allowed if allowed > 0 else (0.0 if bad == 0 else float("inf"))
+
+    @property
+    def met(self) -> bool | None:
+        return None if self.attainment is None else self.attainment >= self.target
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "slo": self.slo,
+            "target": self.target,
+            "observations": self.observations,
+            "good": self.good,
+            "attainment": self.attainment,
+            "budget_burned": self.budget_burned,
+            "met": self.met,
+        }
+
+
+def report(data_dir: Path, window_days: float | None = None, now: datetime | None = None) -> list[Attainment]:
+    config = load_objectives()
+    window = timedelta(days=window_days or config.get("window_days", 28))
+    since = (now or datetime.now(UTC)) - window
+    counts: dict[str, list[int]] = {name: [0, 0] for name in config["objectives"]}
+    path = events_path(data_dir)
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            event = json.loads(line)
+            if event["slo"] not in counts or datetime.fromisoformat(event["at"]) < since:
+                continue
+            counts[event["slo"]][0] += 1
+            counts[event["slo"]][1] += 1 if event["good"] else 0
+    return [
+        Attainment(name, float(spec["target"]), counts[name][0], counts[name][1])
+        for name, spec in config["objectives"].items()
+    ]
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m observability.slo",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    rep = sub.add_parser("report", help="attainment and error-budget burn per SLO")
+    rep.add_argument("--data-dir", type=Path, default=Path(os.environ.get("TRAKT_DATA_DIR", "data")))
+    rep.add_argument("--window-days", type=float, default=None)
+    rep.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    rows = report(args.data_dir, args.window_days)
+    if args.json:
+        print(json.dumps([r.as_dict() for r in rows], indent=2))
+        return 0
+    print(f"{'slo':<18} {'target':>7} {'obs':>6} {'attained':>9} {'budget burned':>14}  status")
+    for r in rows:
+        status = "no data" if r.met is None else ("met" if r.met else "BREACHED")
+        print(
+            f"{r.slo:<18} {r.target:>7.1%} {r.observations:>6} {_percent(r.attainment):>9} "
+            f"{_percent(r.budget_burned):>14}  {status}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+"""Jobs and schedules: the daily ingest + build, and a weekly lookback refresh of older comments."""
+
+from dagster import (
+    AssetSelection,
+    RunRequest,
+    ScheduleEvaluationContext,
+    build_schedule_from_partitioned_job,
+    define_asset_job,
+    schedule,
+)
+
+from orchestration.partitions import daily_partitions
+
+PIPELINE = AssetSelection.all() - AssetSelection.groups("trakt_api")
+
+daily_pipeline = define_asset_job(
+    "daily_pipeline",
+    selection=PIPELINE,
+    partitions_def=daily_partitions,
+    description="Ingest the day's comments, build silver and gold with dbt, publish the marts.",
+)
+
+weekly_lookback = define_asset_job(
+    "weekly_lookback_refresh",
+    selection=PIPELINE,
+    partitions_def=daily_partitions,
+    description="The daily job with a 90-day lookback: refreshes likes, replies and edits of older comments.",
+)
+
+daily_schedule = build_schedule_from_partitioned_job(daily_pipeline, hour_of_day=3, minute_of_hour=0)
+
+LOOKBACK_CONFIG = {"ops": {"trakt_ingestion": {"config": {"lookback_days": 90.0}}}}
+
+
+@schedule(job=weekly_lookback, cron_schedule="0 5 * * 0", execution_timezone="UTC")
+def weekly_lookback_schedule(context: ScheduleEvaluationContext) -> RunRequest:
+    """Sundays 05:00 UTC, on the partition of the day before (the one the daily run completed)."""
+    day = context.scheduled_execution_time
+    key = daily_partitions.get_partition_key_for_timestamp(day.timestamp() - 86_400)
+    return RunRequest(run_key=f"lookback-{key}", partition_key=key, run_config=LOOKBACK_CONFIG)

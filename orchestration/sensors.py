@@ -1,0 +1,66 @@
+"""Sensors: alert on failed runs and on freshness SLO breaches, once per incident and once on recovery."""
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from dagster import (
+    DagsterRunStatus,
+    RunFailureSensorContext,
+    RunStatusSensorContext,
+    SensorEvaluationContext,
+    SkipReason,
+    run_failure_sensor,
+    run_status_sensor,
+    sensor,
+)
+
+from observability import health, slo
+from observability.alerts import AlertManager
+from orchestration.resources import data_dir
+
+FRESHNESS_LIMIT = timedelta(hours=26)
+
+
+def evaluate_freshness(root: Path, now: datetime, manager: AlertManager | None = None) -> list[str]:
+    """Open or resolve one incident per layer; returns what was alerted (for the tick's log)."""
+    manager = manager or AlertManager(root)
+    alerted = []
+    for layer, measured in health.freshness(root, now, FRESHNESS_LIMIT).items():
+        key = f"freshness:{layer}"
+        slo.record(root, f"{layer}_freshness", measured.ok, {"source": "sensor"}, at=now)
+        if measured.ok:
+            if manager.resolve(key, f"recovered: {measured.describe()}"):
+                alerted.append(f"{key} recovered")
+        elif manager.open(key, f"SLO breach: {measured.describe()}", {"limit_hours": 26}):
+            alerted.append(f"{key} opened")
+    return alerted
+
+
+@sensor(
+    minimum_interval_seconds=300,
+    description="Freshness SLO (26 h) of bronze and gold: alerts once per incident.",
+)
+def freshness_slo_sensor(context: SensorEvaluationContext) -> SkipReason:
+    alerted = evaluate_freshness(data_dir(), datetime.now(UTC))
+    return SkipReason(", ".join(alerted) if alerted else "no change in freshness incidents")
+
+
+@run_failure_sensor(description="Alerts once when a job fails; its next success alerts the recovery.")
+def run_failure_alert(context: RunFailureSensorContext) -> None:
+    root = data_dir()
+    run = context.dagster_run
+    slo.record(root, "run_success", False, {"run_id": run.run_id, "job": run.job_name})
+    error = context.failure_event.message if context.failure_event else "run failed"
+    AlertManager(root).open(
+        f"run_failure:{run.job_name}",
+        f"run {run.run_id} of {run.job_name} failed: {error}",
+        {"run_id": run.run_id, "partition": run.tags.get("dagster/partition")},
+    )
+
+
+@run_status_sensor(run_status=DagsterRunStatus.SUCCESS, description="Resolves a job's failure incident.")
+def run_success_recovery(context: RunStatusSensorContext) -> None:
+    root = data_dir()
+    run = context.dagster_run
+    slo.record(root, "run_success", True, {"run_id": run.run_id, "job": run.job_name})
+    AlertManager(root).resolve(f"run_failure:{run.job_name}", f"run {run.run_id} of {run.job_name} succeeded")

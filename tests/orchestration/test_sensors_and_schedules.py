@@ -1,0 +1,127 @@
+"""Alert once per freshness incident and once for its recovery; run failures alert and recover;
+schedules ask for the right partitions and config."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from dagster import DagsterInstance, build_schedule_context
+
+from observability.alerts import AlertManager
+from orchestration.definitions import defs
+from orchestration.sensors import evaluate_freshness
+
+
+def seed_freshness(data_dir: Path, newest: datetime) -> None:
+    """A published manifest and an ingestion run history whose newest data is ``newest``."""
+    import sqlite3
+
+    (data_dir / "published").mkdir(parents=True, exist_ok=True)
+    (data_dir / "published" / "_manifest.json").write_text(json.dumps({"data_through": newest.isoformat()}))
+    (data_dir / "state").mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(data_dir / "state" / "ingest.sqlite") as con:
+        con.execute(
+            "create table if not exists runs (run_id text, started_at text, finished_at text, status text, "
+            "mode text, options text, summary text)"
+        )
+        con.execute(
+            "insert into runs values ('r', ?, ?, 'completed', 'full', '{}', '{}')",
+            (newest.isoformat(), newest.isoformat()),
+        )
+
+
+def alerts(data_dir: Path) -> list[tuple[str, str]]:
+    path = data_dir / "alerts" / "alerts.jsonl"
+    if not path.exists():
+        return []
+    return [(a["key"], a["kind"]) for a in map(json.loads, path.read_text().splitlines())]
+
+
+def test_a_freshness_breach_alerts_once_and_its_recovery_once(tmp_path: Path) -> None:
+    start = datetime(2026, 11, 26, 3, tzinfo=UTC)
+    seed_freshness(tmp_path, start)
+    # Fresh: nothing to say, however often the sensor runs.
+    for minutes in range(0, 60, 5):
+        assert evaluate_freshness(tmp_path, start + timedelta(minutes=minutes)) == []
+    # 27 hours later, with no new data: breach of both layers, alerted once per layer...
+    late = start + timedelta(hours=27)
+    assert sorted(evaluate_freshness(tmp_path, late)) == ["freshness:bronze opened", "freshness:gold opened"]
+    for minutes in range(5, 120, 5):
+        assert evaluate_freshness(tmp_path, late + timedelta(minutes=minutes)) == []
+    # ...then new data lands: one recovery per layer.
+    seed_freshness(tmp_path, late + timedelta(hours=2))
+    assert sorted(evaluate_freshness(tmp_path, late + timedelta(hours=2, minutes=5))) == [
+        "freshness:bronze recovered",
+        "freshness:gold recovered",
+    ]
+    assert evaluate_freshness(tmp_path, late + timedelta(hours=3)) == []
+    assert sorted(alerts(tmp_path)) == sorted(
+        [
+            ("freshness:bronze", "opened"),
+            ("freshness:gold", "opened"),
+            ("freshness:bronze", "recovered"),
+            ("freshness:gold", "recovered"),
+        ]
+    )
+    events = (tmp_path / "observability" / "slo_events.jsonl").read_text().splitlines()
+    assert any('"good": false' in e and "gold_freshness" in e for e in events)
+
+
+def test_no_data_at_all_is_a_breach(tmp_path: Path) -> None:
+    assert sorted(evaluate_freshness(tmp_path, datetime.now(UTC))) == [
+        "freshness:bronze opened",
+        "freshness:gold opened",
+    ]
+
+
+def test_run_failure_sensor_alerts_and_success_recovers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dagster import DagsterEvent, DagsterEventType, build_run_status_sensor_context
+    from dagster._core.test_utils import create_run_for_test
+
+    from orchestration.sensors import run_failure_alert, run_success_recovery
+
+    monkeypatch.setenv("TRAKT_DATA_DIR", str(tmp_path))
+    instance = DagsterInstance.ephemeral()
+    failed = create_run_for_test(
+        instance, job_name="daily_pipeline", tags={"dagster/partition": "2026-11-25"}
+    )
+    event = DagsterEvent(
+        DagsterEventType.RUN_FAILURE.value, "daily_pipeline", message="step trakt_ingestion failed"
+    )
+    context = build_run_status_sensor_context(
+        sensor_name="run_failure_alert", dagster_instance=instance, dagster_run=failed, dagster_event=event
+    ).for_run_failure()
+    run_failure_alert(context)
+    run_failure_alert(context)  # the same incident again: no second alert
+    succeeded = create_run_for_test(instance, job_name="daily_pipeline")
+    success = DagsterEvent(DagsterEventType.RUN_SUCCESS.value, "daily_pipeline")
+    recovery = build_run_status_sensor_context(
+        sensor_name="run_success_recovery",
+        dagster_instance=instance,
+        dagster_run=succeeded,
+        dagster_event=success,
+    )
+    run_success_recovery(recovery)
+    run_success_recovery(recovery)  # a second success: the incident is already closed
+    assert alerts(tmp_path) == [
+        ("run_failure:daily_pipeline", "opened"),
+        ("run_failure:daily_pipeline", "recovered"),
+    ]
+    assert AlertManager(tmp_path).open_incidents() == {}
+
+
+def test_weekly_lookback_schedule_targets_yesterday_with_a_long_lookback() -> None:
+    repository = defs.get_repository_def()
+    schedule = repository.get_schedule_def("weekly_lookback_schedule")
+    when = datetime(2026, 11, 29, 5, tzinfo=UTC)  # a Sunday
+    context = build_schedule_context(scheduled_execution_time=when, repository_def=repository)
+    request = schedule.evaluate_tick(context).run_requests[0]
+    assert request.partition_key == "2026-11-28"
+    assert request.run_config["ops"]["trakt_ingestion"]["config"]["lookback_days"] == 90.0
+    daily = repository.get_schedule_def("daily_pipeline_schedule")
+    assert daily.cron_schedule == "0 3 * * *"
