@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 export TRAKT_DATA_DIR ?= $(CURDIR)/data
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help setup demo pipeline test lint format replayer dbt-compile docs dagster slo bench clean requirements
+.PHONY: help setup browser demo pipeline test lint format replayer dbt-compile docs dagster slo health dash bench clean requirements
 
 help:  ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -27,13 +27,20 @@ $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 
 setup: $(VENV)/.synced  ## create .venv from uv.lock
 
+# The dashboard tests drive Debian's Chromium through Playwright (no browser download from the web).
+browser:  ## install Debian's Chromium for the dashboard tests when it is missing
+	@test -x /usr/bin/chromium || { \
+	  echo "installing Debian's chromium (dashboard tests)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
 demo: setup  ## run the main job end to end on the embedded defaults (replayer → ingest → dbt → metrics)
 	$(PY) -m orchestration.demo
 
 pipeline: setup  ## ingest + dbt build + publish against TRAKT_BASE_URL / TRAKT_DATA_DIR (.env)
 	$(PY) -m orchestration.pipeline
 
-test: setup  ## run the whole test suite with coverage (ingest_trakt must stay at 80% or more)
+test: setup browser  ## run the whole test suite with coverage (ingest_trakt must stay at 80% or more)
 	$(PY) -m pytest --cov --cov-report=term-missing:skip-covered
 	@echo "ingest_trakt line coverage (floor 80%):"
 	@$(VENV)/bin/coverage report --include='ingest_trakt/*' --fail-under=80 | tail -1
@@ -68,6 +75,14 @@ dagster: setup  ## Dagster UI + daemon on 127.0.0.1:3000, DAGSTER_HOME=$TRAKT_DA
 
 slo: setup  ## SLO attainment and error-budget burn from the recorded observations
 	$(PY) -m observability.slo report
+
+health: setup  ## pipeline health: freshness, completeness, contracts, rate-limit waits, runs, SLOs
+	$(PY) -m observability.report
+
+DASH_PORT ?= 8501
+dash: setup  ## the dashboard on 127.0.0.1:$(DASH_PORT) (reads $(TRAKT_DATA_DIR)/published)
+	$(VENV)/bin/streamlit run dash/app.py --server.address 127.0.0.1 --server.port $(DASH_PORT) \
+	  --server.headless true --browser.gatherUsageStats false
 
 bench: setup  ## run the benchmarks and print their figures (long: see bench/README.md)
 	$(PY) bench/replayer.py

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import duckdb
 import httpx
 import pytest
 
+from orchestration.pipeline import publish, run_dbt, warehouse_path
 from replayer.process import ReplayerProcess
+
+if TYPE_CHECKING:
+    from tests.ingest_trakt.support import Truth
 
 # Real responses captured from api.trakt.tv (MIT, fuzeman/trakt.py), vendored from ../shared so a
 # clean checkout has them: see tests/fixtures/trakt/README.md.
@@ -61,3 +67,38 @@ def client_for(proc: ReplayerProcess, **overrides: str) -> httpx.Client:
 def api(small_replayer: ReplayerProcess) -> Iterator[httpx.Client]:
     with client_for(small_replayer) as client:
         yield client
+
+
+UNIVERSE: dict[str, Any] = {"seed": 31, "titles": 30, "scale": 0.2}
+
+
+@dataclass(frozen=True)
+class Built:
+    """One pipeline run shared by the session: replayer → ingest → dbt build → publish, plus the truth."""
+
+    data_dir: Path
+    truth: Truth
+    proc: ReplayerProcess
+
+    def query(self, sql: str) -> list[dict[str, Any]]:
+        with duckdb.connect(str(warehouse_path(self.data_dir)), read_only=True) as con:
+            cursor = con.execute(sql)
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+@pytest.fixture(scope="session")
+def built(
+    replayer_factory: Callable[..., ReplayerProcess], tmp_path_factory: pytest.TempPathFactory
+) -> Built:
+    """Read-only for its users (a test may rebuild it only if the rebuild is idempotent)."""
+    from tests.ingest_trakt.support import ingest, truth_of
+
+    proc = replayer_factory(**UNIVERSE)
+    data_dir = tmp_path_factory.mktemp("pipeline")
+    result = ingest(proc, data_dir)
+    assert result.exit_code == 0, result.message
+    run_dbt(["build"], data_dir)
+    publish(data_dir)
+    truth = truth_of(tmp_path_factory.mktemp("truth"), now=NOW, **UNIVERSE)
+    return Built(data_dir, truth, proc)

@@ -12,8 +12,7 @@ import duckdb
 
 from orchestration.pipeline import run_dbt, warehouse_path
 from replayer.process import ReplayerProcess
-from tests.conftest import NOW
-from tests.dbt.conftest import UNIVERSE, Built
+from tests.conftest import NOW, UNIVERSE, Built
 from tests.dbt.reference import title_metrics
 from tests.dbt.test_marts_against_truth import METRICS, _same
 from tests.ingest_trakt.support import ingest, truth_of

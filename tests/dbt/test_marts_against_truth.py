@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from tests.dbt.conftest import Built
+from tests.conftest import Built
 from tests.dbt.reference import title_metrics, word_count
 
 METRICS = [

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from orchestration.pipeline import DBT_DIR, dbt_env, run_dbt
-from tests.dbt.conftest import Built
+from tests.conftest import Built
 
 PREFIXES = {"silver": ("stg_", "int_"), "gold": ("fct_", "dim_", "mart_")}
 

@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 from orchestration.pipeline import DBT_DIR, dbt_env
-from tests.dbt.conftest import Built
+from tests.conftest import Built
 
 
 def mf(built: Built, *args: str) -> subprocess.CompletedProcess[str]:
