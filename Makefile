@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 export TRAKT_DATA_DIR ?= $(CURDIR)/data
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help setup browser demo pipeline test lint format replayer dbt-compile docs dagster slo health dash bench clean requirements
+.PHONY: help setup browser postgres demo pipeline test lint format replayer dbt-compile docs dagster slo health dash screenshots notebooks bench clean requirements
 
 help:  ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -34,14 +34,21 @@ browser:  ## install Debian's Chromium for the dashboard tests when it is missin
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+# tests/infra runs Dagster's storage on a real PostgreSQL server from Debian's packages.
+postgres:  ## install Debian's PostgreSQL server for tests/infra when missing
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "installing Debian's postgresql (tests/infra)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends postgresql >/dev/null; }
+
 demo: setup  ## run the main job end to end on the embedded defaults (replayer → ingest → dbt → metrics)
 	$(PY) -m orchestration.demo
 
 pipeline: setup  ## ingest + dbt build + publish against TRAKT_BASE_URL / TRAKT_DATA_DIR (.env)
 	$(PY) -m orchestration.pipeline
 
-test: setup browser  ## run the whole test suite with coverage (ingest_trakt must stay at 80% or more)
-	$(PY) -m pytest --cov --cov-report=term-missing:skip-covered
+test: setup browser postgres  ## run the whole test suite with coverage (ingest_trakt must stay at 80% or more)
+	$(PY) -m pytest --cov --cov-report=term-missing:skip-covered --durations=15
 	@echo "ingest_trakt line coverage (floor 80%):"
 	@$(VENV)/bin/coverage report --include='ingest_trakt/*' --fail-under=80 | tail -1
 
@@ -78,6 +85,12 @@ slo: setup  ## SLO attainment and error-budget burn from the recorded observatio
 
 health: setup  ## pipeline health: freshness, completeness, contracts, rate-limit waits, runs, SLOs
 	$(PY) -m observability.report
+
+notebooks: setup  ## execute every notebook against $TRAKT_DATA_DIR (after make demo) into $TRAKT_DATA_DIR/notebooks
+	$(PY) -m notebooks.run
+
+screenshots: setup  ## PNGs of the dashboard pages into docs/img (from $(TRAKT_DATA_DIR)/published)
+	$(PY) -m dash.screenshots --out docs/img
 
 DASH_PORT ?= 8501
 dash: setup  ## the dashboard on 127.0.0.1:$(DASH_PORT) (reads $(TRAKT_DATA_DIR)/published)

@@ -46,7 +46,7 @@ def _hwm_mb(pid: int) -> float:
     return 0.0
 
 
-def timed(command: list[str], *, cwd: Path, env: dict[str, str]) -> dict[str, float]:
+def timed(command: list[str], *, cwd: Path, env: dict[str, str]) -> dict[str, Any]:
     started = time.perf_counter()
     child = subprocess.Popen(
         command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -61,14 +61,18 @@ def timed(command: list[str], *, cwd: Path, env: dict[str, str]) -> dict[str, fl
     return {"seconds": time.perf_counter() - started, "peak_rss_mb": peak}
 
 
-def dbt_run(data_dir: Path, *extra: str) -> dict[str, float]:
+def dbt_run(data_dir: Path, *extra: str) -> dict[str, Any]:
     result = timed([dbt_executable(), "run", *extra], cwd=DBT_DIR, env=dbt_env(data_dir))
     run_results = json.loads((DBT_DIR / "target" / "run_results.json").read_text())
     result["model_seconds"] = sum(r["execution_time"] for r in run_results["results"])
+    slowest = sorted(run_results["results"], key=lambda r: -r["execution_time"])[:5]
+    result["slowest"] = ", ".join(
+        f"{r['unique_id'].rsplit('.', 1)[-1]} {r['execution_time']:.1f}s" for r in slowest
+    )
     return result
 
 
-def run_floor(data_dir: Path) -> dict[str, float]:
+def run_floor(data_dir: Path) -> dict[str, Any]:
     return timed([sys.executable, __file__, "--floor", str(data_dir)], cwd=Path.cwd(), env=dbt_env(data_dir))
 
 
@@ -118,6 +122,8 @@ def one_size(comments: int) -> dict[str, Any]:
             f"[{comments:,}] incremental after {changed:,} new+updated comments: {incremental['seconds']:.1f}s "
             f"(models {incremental['model_seconds']:.1f}s), peak RSS {incremental['peak_rss_mb']:.0f} MB"
         )
+        print(f"[{comments:,}] slowest models, full: {full['slowest']}")
+        print(f"[{comments:,}] slowest models, incremental: {incremental['slowest']}")
         print(
             f"[{comments:,}] incremental / full = {incremental['seconds'] / full['seconds']:.0%} wall, "
             f"{incremental['model_seconds'] / full['model_seconds']:.0%} in models (target <= 10%); "

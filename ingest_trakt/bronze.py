@@ -11,6 +11,8 @@ the latest version of a record is chosen downstream (dbt), by ``updated_at`` the
 from __future__ import annotations
 
 import hashlib
+import json
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -78,10 +80,41 @@ class Origin:
         object.__setattr__(self, "ingest_date", self.fetched_at.strftime("%Y-%m-%d"))
 
 
+_INT_RANGES = {pa.int32(): (-(2**31), 2**31 - 1), pa.int64(): (-(2**63), 2**63 - 1)}
+
+
+def _key(value: Any, kind: pa.DataType) -> Any:
+    """A key column's value if the column can hold it, else None: a served number beyond the
+    column's range must not make the whole batch unwritable (the payload keeps it as served)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        low, high = _INT_RANGES[kind]
+        return value if low <= value <= high else None
+    return None
+
+
 def encode_payload(record: Any) -> tuple[str, str]:
     """The payload as compact JSON text (key order as served) and its SHA-256."""
-    raw = orjson.dumps(record)
+    try:
+        raw = orjson.dumps(record)
+    except orjson.JSONEncodeError:
+        raw = _dumps_deep(record)
     return raw.decode(), hashlib.sha256(raw).hexdigest()
+
+
+# orjson.loads accepts 1024 levels of nesting but orjson.dumps stops at 255.
+PARSER_MAX_DEPTH = 1024
+
+
+def _dumps_deep(record: Any) -> bytes:
+    """Encode a record nested too deep for orjson (a served record can be): the standard library
+    does it with the recursion limit raised for the call, so such a record lands or is
+    quarantined as served instead of failing its whole batch."""
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(limit + 3 * PARSER_MAX_DEPTH)
+    try:
+        return json.dumps(record, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 class BronzeLake:
@@ -118,12 +151,12 @@ class BronzeLake:
         buf["payload"].append(payload)
         buf["payload_sha256"].append(digest)
         buf["schema_version"].append(schema_version)
-        buf["title_trakt_id"].append(title[0] if title else None)
+        buf["title_trakt_id"].append(_key(title[0], pa.int64()) if title else None)
         buf["title_media_type"].append(title[1] if title else None)
         buf["media_type"].append(media_type)
-        buf["season"].append(season)
-        buf["episode"].append(episode)
-        buf["parent_id"].append(parent_id)
+        buf["season"].append(_key(season, pa.int32()))
+        buf["episode"].append(_key(episode, pa.int32()))
+        buf["parent_id"].append(_key(parent_id, pa.int64()))
         buf["endpoint"].append(origin.endpoint)
         buf["request_params"].append(origin.params_json)
         buf["page"].append(origin.page)
@@ -131,7 +164,8 @@ class BronzeLake:
         buf["ingest_date"].append(origin.ingest_date)
         buf["run_id"].append(origin.run_id)
         for name, value in (extra or {}).items():
-            buf[name].append(value)
+            kind = SCHEMAS[entity].field(name).type
+            buf[name].append(_key(value, kind) if kind in _INT_RANGES else value)
         self.buffered += 1
 
     def take(self) -> dict[str, pa.Table]:
@@ -177,7 +211,12 @@ class BronzeLake:
         if not self.exists(entity):
             return SCHEMAS[entity].empty_table()
         selected = list(columns) if columns else None
-        return DeltaTable(str(self.path(entity))).to_pyarrow_table(columns=selected)
+        try:
+            return DeltaTable(str(self.path(entity))).to_pyarrow_table(columns=selected)
+        except Exception as exc:  # a damaged log or data file: deltalake raises its own types
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            where = f"the bronze table {entity} at {self.path(entity)}"
+            raise StorageError(f"cannot read {where}: {reason}") from exc
 
     def version(self, entity: str) -> int | None:
         return DeltaTable(str(self.path(entity))).version() if self.exists(entity) else None

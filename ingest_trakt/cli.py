@@ -43,9 +43,10 @@ def _parse_since(value: str | None) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        # In UTC now: 9999-12-31T23:59-05:00 is past the last year a datetime can hold.
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):
         raise ConfigurationError(f"--since must be an ISO-8601 date or timestamp, got {value!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _entities(value: str | None) -> tuple[str, ...]:
@@ -134,14 +135,27 @@ def _state(data_dir: Path | None) -> Any:
 
     try:
         settings = load_settings(data_dir=data_dir)
+        if not (settings.state_dir / "ingest.sqlite").exists():
+            _fail(
+                f"no ingestion state in {settings.state_dir} yet: run trakt-ingest run first",
+                ExitCode.BAD_CONFIG,
+            )
+        return settings, StateStore(settings.state_dir)
+    except IngestError as exc:  # e.g. a state store that is not a database
+        _fail(str(exc), exc.exit_code)
+        raise
+
+
+def _read_lake(settings: IngestSettings, columns: list[str] | None = None) -> list[dict[str, Any]]:
+    """The quarantine table's rows; a lake that cannot be read is one line and exit code 5."""
+    from ingest_trakt.bronze import BronzeLake
+
+    try:
+        rows: list[dict[str, Any]] = BronzeLake(settings.lake_dir).read("quarantine", columns).to_pylist()
     except IngestError as exc:
         _fail(str(exc), exc.exit_code)
         raise
-    if not (settings.state_dir / "ingest.sqlite").exists():
-        _fail(
-            f"no ingestion state in {settings.state_dir} yet: run trakt-ingest run first", ExitCode.BAD_CONFIG
-        )
-    return settings, StateStore(settings.state_dir)
+    return rows
 
 
 @app.command()
@@ -167,12 +181,9 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
     """Recent runs, unfinished checkpoints and quarantine counts."""
-    from ingest_trakt.bronze import BronzeLake
-
     settings, state = _state(data_dir)
     runs = state.runs(limit)
-    lake = BronzeLake(settings.lake_dir)
-    quarantine = lake.read("quarantine", ["entity", "run_id"]).to_pylist()
+    quarantine = _read_lake(settings, ["entity", "run_id"])
     resumable = state.resumable_run()
     open_tasks = state.tasks(resumable["run_id"], ("pending", "failed")) if resumable else []
     drift = state.drift(runs[0]["run_id"]) if runs else []
@@ -236,11 +247,9 @@ def quarantine_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines with the raw payloads.")] = False,
 ) -> None:
     """Quarantined records with the error path and message and the request that produced them."""
-    from ingest_trakt.bronze import BronzeLake
-
     settings, state = _state(data_dir)
     state.close()
-    rows = BronzeLake(settings.lake_dir).read("quarantine").to_pylist()
+    rows = _read_lake(settings)
     rows = [
         r
         for r in rows

@@ -120,7 +120,7 @@ class TraktClient:
         limit, period = settings.budget
         self.budget = budget or RateBudget(limit, period)
         self.stats = RequestStats()
-        self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+        self._rng = rng or random.Random()  # noqa: S311  # nosec B311  # jitter, not cryptography
         self._http = httpx.AsyncClient(
             base_url=settings.base_url,
             headers={

@@ -18,6 +18,9 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
+MAX_HEADER_LIMIT = 1_000_000
+MAX_HEADER_PERIOD = 3600.0
+
 
 def _margin(period: float) -> float:
     """Safety margin on the window: latency jitter can bring two arrivals closer than their sends."""
@@ -85,12 +88,18 @@ class RateBudget:
         limits before); a ``remaining`` lower than ours means someone else spends on this key, so
         the difference is booked now.
         """
+        if isinstance(header.get("limit"), bool) or isinstance(header.get("period"), bool):
+            return
         try:
             limit = int(header["limit"])
             period = float(header["period"])
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, OverflowError):
             return
-        if limit > 0 and period > 0 and (limit, period) != (self.limit, self.period):
+        if not (0 < limit <= MAX_HEADER_LIMIT and 0 < period <= MAX_HEADER_PERIOD):
+            # Not a budget any API sets (an infinite period would stall every worker forever, a
+            # limit of 10**12 with remaining 0 would book 10**12 tokens): ignore the header.
+            return
+        if (limit, period) != (self.limit, self.period):
             self.limit, self.period, self.margin = limit, period, _margin(period)
         remaining = header.get("remaining")
         if isinstance(remaining, int) and remaining >= 0:
@@ -110,7 +119,7 @@ def _wall_to_monotonic(value: Any, now_monotonic: float) -> float | None:
         return None
     try:
         until = datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-    except ValueError:
+    except (ValueError, OverflowError, OSError):  # text, or a date the platform cannot convert
         return None
     delta = until - time.time()
     # A clock skew or a stale header must never stall a run for long.

@@ -6,6 +6,7 @@ with tenacity.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -43,15 +44,23 @@ class Outcome:
     data: Any
 
 
+# Trakt's longest lockouts last about five minutes: a longer Retry-After is a broken header, and
+# honouring ``1e999`` (which float() reads as infinity) would stall every worker forever.
+MAX_RETRY_AFTER_SECONDS = 600.0
+
+
 def _retry_after(value: str | None) -> float | None:
-    """``Retry-After`` in whole seconds (Trakt never sends an HTTP date); anything else is ignored."""
+    """``Retry-After`` in seconds (Trakt never sends an HTTP date), at most ten minutes; anything
+    else (a date, text, a negative or non-finite number) is ignored."""
     if value is None:
         return None
     try:
         seconds = float(value.strip())
     except ValueError:
         return None
-    return seconds if seconds >= 0 else None
+    if not math.isfinite(seconds) or seconds < 0:
+        return None
+    return min(seconds, MAX_RETRY_AFTER_SECONDS)
 
 
 def parse_ratelimit_header(value: str | None) -> dict[str, Any] | None:

@@ -28,6 +28,7 @@ not committed.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ from ingest_trakt.observe import Reporter
 from ingest_trakt.settings import ENTITIES, IngestSettings
 from ingest_trakt.state import CheckpointBatch, StateStore, TaskRow
 from ingest_trakt.summary import RunSummary
+from observability.lineage import IngestLineage, ParentRun
 
 log = structlog.get_logger("ingest_trakt.run")
 PLURAL = {"movie": "movies", "show": "shows"}
@@ -103,6 +105,7 @@ class RunOptions:
     full_refresh: bool = False
     since: datetime | None = None
     resume: bool = False
+    lineage_parent: ParentRun | None = None  # the orchestrator's run, for OpenLineage (not stored)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -156,10 +159,12 @@ class IngestRun:
     # -- lifecycle -------------------------------------------------------------------------------
     async def execute(self) -> RunResult:
         started = time.monotonic()
+        lineage = IngestLineage.for_run(self.settings, self.options.lineage_parent)
         self.state.acquire()
         try:
             self.lake.ensure_tables()
             self._open_run()
+            lineage.start(self.run_id, self.options.entities)
             async with TraktClient(self.settings) as client:
                 self.client = client
                 try:
@@ -171,12 +176,15 @@ class IngestRun:
                     self.summary.rate_limit_waits = client.budget.waits
                     self.summary.rate_limit_wait_seconds = client.budget.waited_seconds
             self.summary.seconds = time.monotonic() - started
-            return self._finish()
+            result = self._finish()
+            lineage.complete(result.exit_code == ExitCode.OK, result.message)
+            return result
         except BaseException as exc:
             self.summary.seconds = time.monotonic() - started
             if self.run_id:
                 self.state.record_drift(self.run_id, self._drift_rows())
                 self.state.finish_run(self.run_id, "failed", {**self.summary.as_dict(), "error": str(exc)})
+            lineage.fail(exc)
             raise
         finally:
             self.state.close()
@@ -290,6 +298,9 @@ class IngestRun:
         if verdict.action == "quarantine":
             self.summary.quarantined[entity] += 1
             self.summary.drift[(entity, version, "contract_violation", verdict.error_path or "$")] += 1
+            # The entity's own extra columns (a feed event's feed, item_type, comment_id) have no
+            # place in quarantine, whose extras say why the record is there.
+            keys.pop("extra", None)
             self.lake.add(
                 "quarantine",
                 record_id,
@@ -490,11 +501,11 @@ class IngestRun:
                 self.summary.not_found.append(f"pinned:{pinned}")
                 log.warning("pinned title not found", title=pinned)
                 continue
-            ids = response.data.get("ids", {}) if isinstance(response.data, dict) else {}
-            if not isinstance(ids.get("trakt"), int):
+            trakt_id = _trakt_id(response.data)
+            if trakt_id is None:
                 self.land("titles", f"{media}.v1", response.data, f"{media}:?", self._origin(response))
                 continue
-            title = TitleRef(media, ids["trakt"], str(ids.get("slug") or ids["trakt"]))
+            title = TitleRef(media, trakt_id, _title_ref(response.data, trakt_id))
             self._land_title(title, response.data, response, None)
             found.append(title)
         return found
@@ -530,9 +541,9 @@ class IngestRun:
             async for page in client.pages(f"/{PLURAL[media]}/{name}", {"extended": "full"}):
                 self._count_page(page)
                 for item in page.items:
-                    obj = item.get(media, item) if isinstance(item, dict) else None
-                    ids = obj.get("ids") if isinstance(obj, dict) else None
-                    if not isinstance(ids, dict) or not isinstance(ids.get("trakt"), int):
+                    obj = item.get(media, item) if isinstance(item, dict) else item
+                    trakt_id = _trakt_id(obj)
+                    if trakt_id is None:
                         self.land(
                             "titles",
                             f"{media}.v1",
@@ -541,7 +552,7 @@ class IngestRun:
                             self._origin(page.response, page.number),
                         )
                         continue
-                    title = TitleRef(media, ids["trakt"], str(ids.get("slug") or ids["trakt"]))
+                    title = TitleRef(media, trakt_id, _title_ref(obj, trakt_id))
                     self._land_title(title, obj, page.response, page.number)
                     found.setdefault(title.key, title)
                 if len(found) >= self.settings.max_titles:
@@ -557,9 +568,8 @@ class IngestRun:
             response = await self._client().get(
                 f"/comments/{kind}/all/all", {"include_replies": "true", "limit": 1}, expect="list"
             )
-            stamps = [
-                parse_ts(i.get("comment", {}).get(field_name)) for i in response.data if isinstance(i, dict)
-            ]
+            comments = [i.get("comment") for i in response.data if isinstance(i, dict)]
+            stamps = [parse_ts(c.get(field_name)) for c in comments if isinstance(c, dict)]
             newest = max((s for s in stamps if s), default=None)
             if newest:
                 self.pending.watermarks[f"feed:{kind}"] = iso(newest)
@@ -654,12 +664,9 @@ class IngestRun:
         )
         grains: list[Grain] = []
         origin = self._origin(response)
-        for season in response.data:
-            if not isinstance(season, dict) or not isinstance(season.get("number"), int):
-                continue
-            s = season["number"]
+        for s, episodes in _seasons(response.data):
             grains.append(("season", s, None))
-            for ep in season.get("episodes") or []:
+            for ep in episodes:
                 number = ep.get("number") if isinstance(ep, dict) else None
                 verdict = self.land(
                     "episodes",
@@ -687,9 +694,9 @@ class IngestRun:
             f"/shows/{title.ref}/seasons", {"extended": "episodes"}, expect="list"
         )
         grains: list[Grain] = []
-        for season in response.data:
-            grains.append(("season", season["number"], None))
-            grains += [("episode", season["number"], ep["number"]) for ep in season.get("episodes") or []]
+        for s, episodes in _seasons(response.data):
+            grains.append(("season", s, None))
+            grains += [("episode", s, n) for n in (_grain_number(ep) for ep in episodes) if n is not None]
         self.grains[title.key] = grains
         return grains
 
@@ -826,7 +833,8 @@ class IngestRun:
 
     # -- helpers -------------------------------------------------------------------------------------
     def _client(self) -> TraktClient:
-        assert self.client is not None
+        if self.client is None:  # not an assert: python -O would drop it (bandit B101)
+            raise RuntimeError("the API client exists only while a run executes")
         return self.client
 
     def _count_page(self, page: Page) -> None:
@@ -839,25 +847,58 @@ def _feed_context(item: Any) -> tuple[tuple[int, str], Grain] | None:
     if not isinstance(item, dict):
         return None
     kind = item.get("type")
-
-    def ids_of(obj: Any) -> int | None:
-        ids = obj.get("ids") if isinstance(obj, dict) else None
-        value = ids.get("trakt") if isinstance(ids, dict) else None
-        return value if isinstance(value, int) else None
-
     if kind == "movie":
-        movie = ids_of(item.get("movie"))
+        movie = _trakt_id(item.get("movie"))
         return ((movie, "movie"), ("movie", None, None)) if movie else None
-    show = ids_of(item.get("show"))
+    show = _trakt_id(item.get("show"))
     if show is None:
         return None
     if kind == "show":
         return (show, "show"), ("show", None, None)
     if kind == "season":
-        number = (item.get("season") or {}).get("number")
-        return ((show, "show"), ("season", number, None)) if isinstance(number, int) else None
+        number = _grain_number(item.get("season"))
+        return ((show, "show"), ("season", number, None)) if number is not None else None
     if kind == "episode":
-        ep = item.get("episode") or {}
-        s, e = ep.get("season"), ep.get("number")
-        return ((show, "show"), ("episode", s, e)) if isinstance(s, int) and isinstance(e, int) else None
+        ep = item.get("episode")
+        s, e = _grain_number(ep, "season"), _grain_number(ep)
+        return ((show, "show"), ("episode", s, e)) if s is not None and e is not None else None
     return None
+
+
+# Bronze stores title ids as int64 and season and episode numbers as int32: a number outside
+# those ranges cannot key a record (the record itself still lands or is quarantined as served).
+INT32_MAX, INT64_MAX = 2**31 - 1, 2**63 - 1
+_SLUG = re.compile(r"^[A-Za-z0-9_~-][A-Za-z0-9._~-]*$")
+
+
+def _trakt_id(obj: Any) -> int | None:
+    """The Trakt id of a movie or show object, when it is one (a positive 64-bit integer)."""
+    ids = obj.get("ids") if isinstance(obj, dict) else None
+    value = ids.get("trakt") if isinstance(ids, dict) else None
+    ok = isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= INT64_MAX
+    return value if ok else None
+
+
+def _title_ref(obj: Any, trakt_id: int) -> str:
+    """What goes in the title's URLs: its slug when it is one path segment of plain characters
+    (a served slug like ``../comments/1?x=`` must not steer our requests), else its Trakt id."""
+    slug = obj.get("ids", {}).get("slug") if isinstance(obj, dict) else None
+    return slug if isinstance(slug, str) and _SLUG.match(slug) else str(trakt_id)
+
+
+def _grain_number(obj: Any, name: str = "number") -> int | None:
+    """A season or episode number of a season, episode or feed object, if it is a usable one."""
+    value = obj.get(name) if isinstance(obj, dict) else None
+    ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= INT32_MAX
+    return value if ok else None
+
+
+def _seasons(data: Any) -> list[tuple[int, list[Any]]]:
+    """(number, episodes) of every usable season of a ``/shows/{id}/seasons`` answer."""
+    seasons = []
+    for season in data if isinstance(data, list) else []:
+        number = _grain_number(season)
+        if number is not None:
+            episodes = season.get("episodes")
+            seasons.append((number, episodes if isinstance(episodes, list) else []))
+    return seasons

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -20,7 +22,8 @@ _PINNED = re.compile(r"^(movie|show):(\S+)$")
 def parse_rate_limit(text: str) -> tuple[int, float]:
     """``N/SECONDS`` → (N, SECONDS), the same notation as the replayer's ``--rate-limit``."""
     match = _RATE.match(text)
-    if not match or int(match.group(1)) <= 0 or float(match.group(2)) <= 0:
+    # A period of 400 digits reads as infinity: the first token would never come back.
+    if not match or int(match.group(1)) <= 0 or not 0 < float(match.group(2)) < math.inf:
         raise ValueError(f"rate limit must look like N/SECONDS (e.g. 500/300), got {text!r}")
     return int(match.group(1)), float(match.group(2))
 
@@ -29,7 +32,12 @@ class IngestSettings(BaseSettings):
     """Everything a run needs. Secrets are ``SecretStr`` so they never print by accident."""
 
     model_config = SettingsConfigDict(
-        env_prefix="TRAKT_", env_file=".env", extra="ignore", validate_default=True
+        # inf and nan are no durations or shares: TRAKT_LOOKBACK_DAYS=inf failed deep in a run.
+        env_prefix="TRAKT_",
+        env_file=".env",
+        extra="ignore",
+        validate_default=True,
+        allow_inf_nan=False,
     )
 
     client_id: SecretStr | None = Field(None, description="The Trakt app's client id (trakt-api-key)")
@@ -38,7 +46,9 @@ class IngestSettings(BaseSettings):
     rate_limit: str = Field("500/300", description="Request budget N/SECONDS (Trakt's: 500 per 5 minutes)")
     concurrency: int = Field(4, ge=1, le=64, description="Titles processed at once")
     max_titles: int = Field(200, ge=1, description="Titles taken from discovery (pinned ones first)")
-    lookback_days: float = Field(14.0, ge=0, description="Incremental runs re-read comments this recent")
+    lookback_days: float = Field(
+        14.0, ge=0, le=3650, description="Incremental runs re-read comments this recent"
+    )
     page_limit: int = Field(100, ge=1, le=250, description="Items requested per page")
     max_attempts: int = Field(6, ge=1, le=20, description="Tries per request for retryable failures")
     max_rate_limit_waits: int = Field(12, ge=1, le=100, description="429 answers tolerated per request")
@@ -67,7 +77,13 @@ class IngestSettings(BaseSettings):
     @field_validator("base_url")
     @classmethod
     def _check_url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", value):
+        try:
+            parts = urlsplit(value)
+            port = parts.port  # a port that is not a number in 0..65535 raises here
+        except ValueError as exc:  # also an unclosed IPv6 bracket
+            raise ValueError(f"must be an http(s) URL, got {value!r} ({exc})") from None
+        printable = value.isprintable() and not any(c.isspace() for c in value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or port == 0 or not printable:
             raise ValueError(f"must be an http(s) URL, got {value!r}")
         return value.rstrip("/")
 
@@ -128,6 +144,8 @@ def load_settings(**overrides: object) -> IngestSettings:
     given = {k: v for k, v in overrides.items() if v is not None}
     try:
         return IngestSettings(**given)  # type: ignore[arg-type]
+    except UnicodeDecodeError as exc:
+        raise ConfigurationError(f"the .env file in {Path.cwd()} is not UTF-8 text ({exc.reason})") from None
     except ValidationError as exc:
         problems = "; ".join(
             f"{'TRAKT_' + str(err['loc'][0]).upper() if err['loc'] else 'settings'}: "

@@ -86,21 +86,38 @@ class Attainment:
         }
 
 
+def _observation(line: str) -> tuple[str, bool, datetime] | None:
+    """One line of the events log as (slo, good, at); None when it cannot be read."""
+    try:
+        event = json.loads(line)
+        at = datetime.fromisoformat(event["at"])
+        return str(event["slo"]), bool(event["good"]), at if at.tzinfo else at.replace(tzinfo=UTC)
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def read_observations(data_dir: Path) -> tuple[list[tuple[str, bool, datetime]], int]:
+    """The readable observations, and how many lines could not be read: a process killed in the
+    middle of an append leaves a torn last line, which must not take the report down with it."""
+    path = events_path(data_dir)
+    if not path.exists():
+        return [], 0
+    lines = [line for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
+    parsed = [_observation(line) for line in lines]
+    found = [p for p in parsed if p is not None]
+    return found, len(parsed) - len(found)
+
+
 def report(data_dir: Path, window_days: float | None = None, now: datetime | None = None) -> list[Attainment]:
     config = load_objectives()
     window = timedelta(days=window_days or config.get("window_days", 28))
     since = (now or datetime.now(UTC)) - window
     counts: dict[str, list[int]] = {name: [0, 0] for name in config["objectives"]}
-    path = events_path(data_dir)
-    if path.exists():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if not line.strip():
-                continue
-            event = json.loads(line)
-            if event["slo"] not in counts or datetime.fromisoformat(event["at"]) < since:
-                continue
-            counts[event["slo"]][0] += 1
-            counts[event["slo"]][1] += 1 if event["good"] else 0
+    for slo, good, at in read_observations(data_dir)[0]:
+        if slo not in counts or at < since:
+            continue
+        counts[slo][0] += 1
+        counts[slo][1] += 1 if good else 0
     return [
         Attainment(name, float(spec["target"]), counts[name][0], counts[name][1])
         for name, spec in config["objectives"].items()
@@ -109,6 +126,19 @@ def report(data_dir: Path, window_days: float | None = None, now: datetime | Non
 
 def _percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.1%}"
+
+
+MAX_WINDOW_DAYS = 3650
+
+
+def _window_days(text: str) -> float:
+    try:
+        days = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of days: {text!r}") from None
+    if not 0 < days <= MAX_WINDOW_DAYS:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most {MAX_WINDOW_DAYS}, got {text!r}")
+    return days
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -120,10 +150,14 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     rep = sub.add_parser("report", help="attainment and error-budget burn per SLO")
     rep.add_argument("--data-dir", type=Path, default=Path(os.environ.get("TRAKT_DATA_DIR", "data")))
-    rep.add_argument("--window-days", type=float, default=None)
+    rep.add_argument("--window-days", type=_window_days, default=None)
     rep.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     rows = report(args.data_dir, args.window_days)
+    unreadable = read_observations(args.data_dir)[1]
+    if unreadable:
+        where = events_path(args.data_dir)
+        print(f"note: skipped {unreadable} unreadable line(s) in {where}", file=sys.stderr)
     if args.json:
         print(json.dumps([r.as_dict() for r in rows], indent=2))
         return 0

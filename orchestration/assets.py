@@ -35,9 +35,18 @@ from pydantic import Field
 
 from ingest_trakt.errors import ExitCode
 from ingest_trakt.runner import RunOptions, parse_ts
+from observability.lineage import ParentRun, lineage_environ
 from orchestration.partitions import daily_partitions
-from orchestration.pipeline import PUBLISHED_TABLES, ingest, publish
+from orchestration.pipeline import (
+    PUBLISHED_QUERIES,
+    PUBLISHED_QUERY_MODELS,
+    PUBLISHED_TABLES,
+    ingest,
+    publish,
+    run_dbt,
+)
 from orchestration.resources import DBT_DIR, TraktApiResource
+from orchestration.resources import data_dir as default_data_dir
 
 # SLO: gold no older than 26 hours (observability/slos.yml); bronze feeds it, with the same bound.
 FRESHNESS = FreshnessPolicy.time_window(fail_window=timedelta(hours=26), warn_window=timedelta(hours=24))
@@ -133,7 +142,12 @@ def trakt_ingestion(
     if config.lookback_days is not None:
         overrides["lookback_days"] = config.lookback_days
     settings = trakt.settings(**overrides)
-    options = RunOptions(full_refresh=config.full_refresh, since=_since_for(context, config), resume=True)
+    options = RunOptions(
+        full_refresh=config.full_refresh,
+        since=_since_for(context, config),
+        resume=True,
+        lineage_parent=ParentRun.dagster(context.run_id, context.job_name),
+    )
     context.log.info(
         f"ingesting from {settings.base_url} (since {options.since}, full refresh {options.full_refresh})"
     )
@@ -158,10 +172,22 @@ def trakt_ingestion(
 
 # -- dbt ----------------------------------------------------------------------------------------
 dbt_project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
-if not dbt_project.manifest_path.exists():
-    # A fresh clone has no manifest: parse once (no warehouse needed). Steps that re-import the
-    # definitions find it and skip this.
-    dbt_project.preparer.prepare(dbt_project)
+
+
+def _manifest_is_stale(manifest: Path) -> bool:
+    """No manifest (a fresh clone), or one older than a model, macro or project file: the asset
+    graph would miss new models and dbt's events for them would not match any asset."""
+    if not manifest.exists():
+        return True
+    built = manifest.stat().st_mtime
+    sources = [DBT_DIR / "dbt_project.yml", *DBT_DIR.glob("models/**/*"), *DBT_DIR.glob("macros/**/*")]
+    return any(path.is_file() and path.stat().st_mtime > built for path in sources)
+
+
+if _manifest_is_stale(dbt_project.manifest_path):
+    # Parse once with the project's own dbt (no warehouse needed; dagster-dbt's preparer would look
+    # for `dbt` on PATH). Steps that re-import the definitions find it fresh and skip this.
+    run_dbt(["parse"], default_data_dir())
 
 
 class TraktDbtTranslator(DagsterDbtTranslator):
@@ -211,16 +237,25 @@ def dbt_vars(context: AssetExecutionContext) -> dict[str, str]:
 def trakt_dbt_models(
     context: AssetExecutionContext, dbt: DbtCliResource, trakt: TraktApiResource
 ) -> Iterator[Any]:
-    # dbt's profile reads TRAKT_DATA_DIR from the environment of the dbt process.
-    os.environ["TRAKT_DATA_DIR"] = trakt.data_dir
+    # dbt's profile reads TRAKT_DATA_DIR from the environment of the dbt process (resolved: dbt-ol
+    # names the warehouse's datasets by that path, and so does the ingestion).
+    data_dir = Path(trakt.data_dir).resolve()
+    os.environ["TRAKT_DATA_DIR"] = str(data_dir)
     args = ["build", "--vars", json.dumps(dbt_vars(context))]
-    yield from dbt.cli(args, context=context).stream()
+    # dbt-ol (the resource's executable when lineage is on) reads its transport and the Dagster run
+    # as parent from the environment of the process it is started in.
+    with lineage_environ(data_dir, ParentRun.dagster(context.run_id, context.job_name)):
+        invocation = dbt.cli(args, context=context)
+    yield from invocation.stream()
 
 
 # -- after gold ----------------------------------------------------------------------------------
 @asset(
     key=AssetKey(["dashboard", "published_marts"]),
-    deps=[AssetKey(["gold", name]) for name in PUBLISHED_TABLES],
+    deps=[
+        *(AssetKey(["gold", name]) for name in PUBLISHED_TABLES),
+        *(AssetKey([schema, name]) for schema, name in PUBLISHED_QUERY_MODELS),
+    ],
     group_name="dashboard",
     kinds={"parquet"},
     pool="duckdb",
@@ -232,7 +267,11 @@ def trakt_dbt_models(
 def published_marts(context: AssetExecutionContext, trakt: TraktApiResource) -> MaterializeResult[None]:
     target = publish(Path(trakt.data_dir))
     return MaterializeResult(
-        metadata={"path": str(target), "tables": MetadataValue.json(list(PUBLISHED_TABLES))}
+        metadata={
+            "path": str(target),
+            "tables": MetadataValue.json(list(PUBLISHED_TABLES)),
+            "queries": MetadataValue.json(list(PUBLISHED_QUERIES)),
+        }
     )
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
+import re
+import subprocess  # nosec B404  # runs our own dbt with fixed arguments, never a shell
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,9 +23,16 @@ from rich.console import Console
 from rich.table import Table
 
 from ingest_trakt.errors import ExitCode, IngestError
-from ingest_trakt.observe import Reporter
+from ingest_trakt.observe import Reporter, configure_logging
 from ingest_trakt.runner import IngestRun, RunOptions, RunResult
 from ingest_trakt.settings import IngestSettings, load_settings
+from observability.lineage import (
+    LINEAGE_DBT_COMMANDS,
+    ParentRun,
+    dbt_lineage_env,
+    dbt_ol_executable,
+    lineage_enabled,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 DBT_DIR = REPO / "dbt"
@@ -34,6 +42,27 @@ PUBLISHED_TABLES = (
     "dim_title",
     "fct_title_ratings_daily",
 )
+# Query results published beside the gold models when no model holds what the dashboard shows:
+# each title's ten most-liked comments with their text (gold.fct_comments carries no text).
+PUBLISHED_QUERIES = {
+    "top_liked_comments": """
+        select f.title_key, f.comment_id, f.parent_id, f.is_reply, f.grain, f.season_number,
+               f.episode_number,
+               -- A private profile's comment is public, but its author is not named in the snapshot.
+               case when s.user_is_private then null else f.user_slug end as user_slug,
+               case when s.user_is_private then null else s.username end as username,
+               f.created_at, f.likes, f.replies,
+               f.is_review, f.is_spoiler, f.word_count, s.user_rating, s.comment_text
+        from gold.fct_comments as f
+        inner join silver.stg_trakt__comments as s on f.comment_id = s.comment_id
+        where f.created_date <= (select max(as_of_date) from gold.mart_title_engagement)
+        qualify row_number() over (
+            partition by f.title_key order by f.likes desc, f.created_at, f.comment_id
+        ) <= 10
+    """,
+}
+# The models those queries read, for the orchestrator's lineage.
+PUBLISHED_QUERY_MODELS = (("gold", "fct_comments"), ("silver", "stg_trakt__comments"))
 LEADERBOARDS = (
     ("breadth", "unique_commenters", "unique commenters"),
     ("intensity", "comments_per_commenter", "comments per commenter"),
@@ -52,8 +81,10 @@ def dbt_executable() -> str:
 
 
 def dbt_env(data_dir: Path) -> dict[str, str]:
+    """dbt's environment: never the Trakt key, which dbt does not need."""
+    inherited = {k: v for k, v in os.environ.items() if k != "TRAKT_CLIENT_ID"}
     return {
-        **os.environ,
+        **inherited,
         "TRAKT_DATA_DIR": str(data_dir.resolve()),
         "DBT_PROFILES_DIR": str(DBT_DIR),
         "DBT_PROJECT_DIR": str(DBT_DIR),
@@ -62,14 +93,28 @@ def dbt_env(data_dir: Path) -> dict[str, str]:
 
 
 def run_dbt(
-    args: list[str], data_dir: Path, *, dbt_vars: dict[str, Any] | None = None, check: bool = True
+    args: list[str],
+    data_dir: Path,
+    *,
+    dbt_vars: dict[str, Any] | None = None,
+    check: bool = True,
+    lineage_parent: ParentRun | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run a dbt command on this project against ``$data_dir/warehouse.duckdb``."""
-    command = [dbt_executable(), *args]
+    """Run a dbt command on this project against ``$data_dir/warehouse.duckdb``.
+
+    With lineage on (the default; ``OPENLINEAGE_DISABLED=true`` turns it off) the commands that
+    produce lineage run through ``dbt-ol``, which emits OpenLineage events to the same transport as
+    the ingestion, with ``lineage_parent`` (else ``OPENLINEAGE_PARENT_ID``) as their parent run.
+    """
+    lineage = lineage_enabled() and bool(args) and args[0] in LINEAGE_DBT_COMMANDS
+    command = [dbt_ol_executable() if lineage else dbt_executable(), *args]
     if dbt_vars:
         command += ["--vars", json.dumps(dbt_vars)]
-    result = subprocess.run(  # noqa: S603 - our own dbt with our own arguments
-        command, cwd=DBT_DIR, env=dbt_env(data_dir), capture_output=True, text=True, check=False
+    env = dbt_env(data_dir)
+    if lineage:
+        env |= dbt_lineage_env(data_dir, lineage_parent)
+    result = subprocess.run(  # noqa: S603  # nosec B603  # our own dbt with our own arguments
+        command, cwd=DBT_DIR, env=env, capture_output=True, text=True, check=False
     )
     if check and result.returncode != 0:
         tail = "\n".join((result.stdout + result.stderr).splitlines()[-30:])
@@ -80,6 +125,9 @@ def run_dbt(
 def ingest(
     settings: IngestSettings, options: RunOptions | None = None, *, interactive: bool = False
 ) -> RunResult:
+    # Every entry point (make pipeline, the demo, the Dagster assets) gets the CLI's redaction.
+    secret = settings.client_id.get_secret_value().strip() if settings.client_id else ""
+    configure_logging([secret] if secret else [])
     with Reporter(interactive=interactive) as reporter:
         return asyncio.run(IngestRun(settings, options or RunOptions(), reporter).execute())
 
@@ -89,7 +137,7 @@ def warehouse_path(data_dir: Path) -> Path:
 
 
 def publish(data_dir: Path) -> Path:
-    """Write the marts the dashboard reads as Parquet under ``$data_dir/published``.
+    """Write the marts (and the query results) the dashboard reads as Parquet under ``$data_dir/published``.
 
     The dashboard reads this snapshot, never the warehouse, so a running ``dbt build`` (which holds
     DuckDB's single write lock) never blocks it. Files are replaced atomically.
@@ -97,10 +145,12 @@ def publish(data_dir: Path) -> Path:
     target = data_dir / "published"
     target.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(warehouse_path(data_dir)), read_only=True) as con:
-        for table in PUBLISHED_TABLES:
-            tmp = target / f".{table}.parquet.tmp"
-            con.execute(f"copy (select * from gold.{table}) to '{tmp}' (format parquet)")  # noqa: S608
-            tmp.replace(target / f"{table}.parquet")
+        # Table names are this module's constants, never input.
+        sources = {table: f"select * from gold.{table}" for table in PUBLISHED_TABLES}  # noqa: S608  # nosec B608  # constants
+        for name, sql in {**sources, **PUBLISHED_QUERIES}.items():
+            tmp = target / f".{name}.parquet.tmp"
+            con.execute(f"copy ({sql}) to '{tmp}' (format parquet)")
+            tmp.replace(target / f"{name}.parquet")
         newest, as_of, titles = con.execute(
             "select (select max(fetched_at) from gold.fct_comments), max(as_of_date), count(*) "
             "from gold.mart_title_engagement"
@@ -112,6 +162,7 @@ def publish(data_dir: Path) -> Path:
         "as_of_date": as_of.isoformat() if as_of else None,
         "titles": titles,
         "tables": list(PUBLISHED_TABLES),
+        "queries": list(PUBLISHED_QUERIES),
     }
     tmp = target / ".manifest.tmp"
     tmp.write_text(json.dumps(manifest, indent=2))
@@ -120,9 +171,11 @@ def publish(data_dir: Path) -> Path:
 
 
 def leaderboard(data_dir: Path, column: str, limit: int = 5) -> list[dict[str, Any]]:
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", column):  # it goes into the SQL text below
+        raise ValueError(f"not a column name: {column!r}")
     with duckdb.connect(str(warehouse_path(data_dir)), read_only=True) as con:
         rows = con.execute(
-            f"select title, media_type, release_year, {column} as value, comments_total "  # noqa: S608
+            f"select title, media_type, release_year, {column} as value, comments_total "  # noqa: S608  # nosec B608  # a plain name (checked)
             f"from gold.mart_title_engagement where {column} is not null "
             f"order by {column} desc, comments_total desc, title_key limit {int(limit)}"
         ).fetchall()
@@ -172,7 +225,7 @@ def run_pipeline(
     console.print(build.stdout.strip().splitlines()[-1] if build.stdout.strip() else "dbt build done")
     console.print("[bold]3/3 publish[/bold] the marts for the dashboard")
     published = publish(settings.data_dir)
-    console.print(f"published {', '.join(PUBLISHED_TABLES)} to {published}")
+    console.print(f"published {', '.join([*PUBLISHED_TABLES, *PUBLISHED_QUERIES])} to {published}")
     print_leaderboards(settings.data_dir, console)
     return PipelineResult(result, published)
 

@@ -14,6 +14,7 @@ from dagster_dbt import DbtCliResource
 from pydantic import Field
 
 from ingest_trakt.settings import IngestSettings, load_settings
+from observability.lineage import dbt_ol_executable, lineage_enabled
 from orchestration.pipeline import dbt_executable
 
 REPO = Path(__file__).resolve().parents[1]
@@ -60,7 +61,7 @@ def trakt_api_from_env() -> TraktApiResource:
 
 
 def dbt_resource() -> DbtCliResource:
-    # The venv's dbt, found next to this interpreter even when .venv/bin is not on PATH.
-    return DbtCliResource(
-        project_dir=str(DBT_DIR), profiles_dir=str(DBT_DIR), dbt_executable=dbt_executable()
-    )
+    # The venv's dbt, found next to this interpreter even when .venv/bin is not on PATH; dbt-ol
+    # (openlineage-dbt's wrapper) when lineage is on, so dbt's runs emit OpenLineage events too.
+    executable = dbt_ol_executable() if lineage_enabled() else dbt_executable()
+    return DbtCliResource(project_dir=str(DBT_DIR), profiles_dir=str(DBT_DIR), dbt_executable=executable)

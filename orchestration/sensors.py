@@ -5,6 +5,7 @@ from pathlib import Path
 
 from dagster import (
     DagsterRunStatus,
+    DefaultSensorStatus,
     RunFailureSensorContext,
     RunStatusSensorContext,
     SensorEvaluationContext,
@@ -36,7 +37,10 @@ def evaluate_freshness(root: Path, now: datetime, manager: AlertManager | None =
     return alerted
 
 
+# Alerting is on from the first start of an instance: a sensor that must be switched on by hand
+# stays off on a fresh deployment, and failures before it is switched on are never alerted.
 @sensor(
+    default_status=DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=300,
     description="Freshness SLO (26 h) of bronze and gold: alerts once per incident.",
 )
@@ -45,7 +49,10 @@ def freshness_slo_sensor(context: SensorEvaluationContext) -> SkipReason:
     return SkipReason(", ".join(alerted) if alerted else "no change in freshness incidents")
 
 
-@run_failure_sensor(description="Alerts once when a job fails; its next success alerts the recovery.")
+@run_failure_sensor(
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Alerts once when a job fails; its next success alerts the recovery.",
+)
 def run_failure_alert(context: RunFailureSensorContext) -> None:
     root = data_dir()
     run = context.dagster_run
@@ -58,7 +65,11 @@ def run_failure_alert(context: RunFailureSensorContext) -> None:
     )
 
 
-@run_status_sensor(run_status=DagsterRunStatus.SUCCESS, description="Resolves a job's failure incident.")
+@run_status_sensor(
+    run_status=DagsterRunStatus.SUCCESS,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Resolves a job's failure incident.",
+)
 def run_success_recovery(context: RunStatusSensorContext) -> None:
     root = data_dir()
     run = context.dagster_run

@@ -6,6 +6,7 @@ builds the same universe and agrees on the live clock's origin.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -97,12 +98,14 @@ class ReplayerConfig:
             raise ConfigError("--titles is capped at 200000")
         if not 0 < self.scale <= 100:
             raise ConfigError("--scale must be in (0, 100]")
-        if self.speed <= 0:
-            raise ConfigError("--speed must be positive")
+        if not 0 < self.speed < math.inf:  # nan and inf would stop or break the live clock
+            raise ConfigError("--speed must be a positive number")
         if self.clock not in ("frozen", "live"):
             raise ConfigError("--clock must be 'frozen' or 'live'")
         if self.workers < 1:
             raise ConfigError("--workers must be at least 1")
+        if not 0 <= self.port <= 65535:
+            raise ConfigError(f"--port must be between 0 and 65535, got {self.port}")
         RateLimit.parse(self.rate_limit)
 
     @property

@@ -89,8 +89,14 @@ class Profile(BaseModel):
             source = PROFILE_DIR / f"{name}.yaml"
         try:
             data = yaml.safe_load(source.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"profile {source} is not UTF-8 text ({exc.reason})") from exc
         except yaml.YAMLError as exc:
-            raise ConfigError(f"profile {source} is not valid YAML: {exc}") from exc
+            # One line: the problem and where, not PyYAML's multi-line excerpt of the file.
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise ConfigError(f"profile {source} is not valid YAML{where}: {problem}") from exc
         if not isinstance(data, dict):
             raise ConfigError(f"profile {source} must be a YAML mapping")
         data.setdefault("name", source.stem)

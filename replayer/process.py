@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
+import subprocess  # nosec B404  # starts our own replayer, never a shell
 import sys
 import tempfile
 import time
@@ -84,7 +84,7 @@ class ReplayerProcess:
     def start(self) -> ReplayerProcess:
         ready = Path(self._tmp.name) / "ready.json"
         stderr = self._stderr_path.open("wb")
-        self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        self.proc = subprocess.Popen(  # noqa: S603  # nosec B603  # our own interpreter and module
             [*self.args, "--ready-file", str(ready)],
             stdout=subprocess.DEVNULL,
             stderr=stderr,
@@ -128,7 +128,7 @@ class ReplayerProcess:
 
     @property
     def pid(self) -> int:
-        assert self.proc is not None
+        assert self.proc is not None  # nosec B101  # narrowing for mypy; start() sets it
         return self.proc.pid
 
     def kill(self) -> None:

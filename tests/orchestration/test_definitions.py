@@ -62,3 +62,12 @@ def test_partitions_checks_schedules_and_sensors_are_defined() -> None:
     assert any(name.startswith("unique_") for name in checks), "dbt tests are surfaced as asset checks"
     gold = graph.get(AssetKey(["gold", "mart_title_engagement"]))
     assert gold.freshness_policy is not None
+
+
+def test_alerting_sensors_run_from_the_first_start_of_an_instance() -> None:
+    """A new deployment alerts without anyone switching the sensors on (chaos drill, action 4)."""
+    from dagster import DefaultSensorStatus
+
+    alerting = {"freshness_slo_sensor", "run_failure_alert", "run_success_recovery"}
+    statuses = {s.name: s.default_status for s in defs.sensors or [] if s.name in alerting}
+    assert statuses == dict.fromkeys(alerting, DefaultSensorStatus.RUNNING)

@@ -8,11 +8,11 @@ bounds as (
     select
         least(
             (select min(anchor_date) from {{ ref('int_titles_anchored') }}),
-            (select min(created_date) from {{ ref('int_comments_enriched') }})
+            (select min(created_date) from {{ ref('int_comments_aggregated_to_title_days') }})
         ) as first_day,
         greatest(
             {{ as_of_date() }},
-            (select max(created_date) from {{ ref('int_comments_enriched') }})
+            (select max(created_date) from {{ ref('int_comments_aggregated_to_title_days') }})
         ) as last_day
 
 ),

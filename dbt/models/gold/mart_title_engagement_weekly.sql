@@ -2,23 +2,38 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
-        unique_key=['title_key', 'week_index'],
+        unique_key='title_key',
         on_schema_change='append_new_columns',
     )
 }}
 
 -- One row per title per week since its anchor (week 0 includes pre-release comments), dense from
--- week 0 to the title's last active week (at most ten years). Incremental: titles with comments
--- fetched since the last build, or whose anchor moved, are recomputed from all their comments.
+-- week 0 to the title's last active week (at most ten years). Volumes come from the per-day
+-- aggregates. Incremental: the titles with a comment version since the last build are re-emitted,
+-- counting distinct commenters again only for the weeks that received a new comment (every week
+-- when the anchor moved); the other weeks keep theirs. The key is the title, so a re-emitted title replaces all
+-- of its rows (a title whose anchor moved can have fewer weeks than before).
 
 {% set since = high_water_mark('last_fetched_at') %}
 {% set everything = not reads_new_rows_only(since) or var('as_of_date') or built_with_as_of() %}
 
 with
 
+days as (
+
+    select * from {{ ref('int_comments_aggregated_to_title_days') }}
+    {% if var('as_of_date') %}
+        where created_date <= cast('{{ var("as_of_date") }}' as date)
+    {% endif %}
+
+),
+
 comments as (
 
     select * from {{ ref('int_comments_enriched') }}
+    {% if var('as_of_date') %}
+        where created_date <= cast('{{ var("as_of_date") }}' as date)
+    {% endif %}
 
 ),
 
@@ -29,15 +44,26 @@ titles as (
 ),
 
 {% if not everything %}
-    touched as (
+    changed_days as (
 
         select distinct
             comments.title_trakt_id,
-            comments.media_type
+            comments.media_type,
+            comments.created_date,
+            -- Only a comment seen for the first time can change who commented in its week; a new
+            -- version of a known comment changes its likes, not its author. A partition window
+            -- being re-run counts every day it touches again.
+            {% if var('partition_start', none) %}
+                true
+            {% else %}
+                comments.first_fetched_at > timestamptz '{{ since }}'
+            {% endif %} as has_new_comment
         from comments
         {{ new_rows_filter('comments', since, 'fetched_at') }}
 
-        union
+    ),
+
+    moved_titles as (
 
         select distinct
             current_rows.title_trakt_id,
@@ -49,31 +75,77 @@ titles as (
         where current_rows.anchor_date is distinct from titles.anchor_date
 
     ),
+
+    changed_day_weeks as (
+
+        select
+            changed_days.title_trakt_id,
+            changed_days.media_type,
+            changed_days.has_new_comment,
+            cast(floor(greatest(date_diff('day', titles.anchor_date, changed_days.created_date), 0) / 7) as integer)
+                as week_index
+        from changed_days
+        inner join titles
+            on changed_days.title_trakt_id = titles.title_trakt_id
+                and changed_days.media_type = titles.media_type
+
+    ),
+
+    changed_weeks as (
+
+        select
+            title_trakt_id,
+            media_type,
+            week_index,
+            bool_or(has_new_comment) as has_new_comment
+        from changed_day_weeks
+        group by title_trakt_id, media_type, week_index
+
+    ),
+
+    recount_weeks as (
+
+        select
+            title_trakt_id,
+            media_type,
+            week_index
+        from changed_weeks
+        where has_new_comment
+
+    ),
+
+    touched as (
+
+        select distinct
+            title_trakt_id,
+            media_type
+        from changed_weeks
+
+        union
+
+        select
+            title_trakt_id,
+            media_type
+        from moved_titles
+
+    ),
 {% endif %}
 
-scoped as (
+anchored_days as (
 
     select
-        comments.title_trakt_id,
-        comments.media_type,
-        comments.user_slug,
-        comments.likes,
-        comments.is_reply,
-        comments.fetched_at,
+        days.*,
         titles.anchor_date,
-        cast(floor(greatest(date_diff('day', titles.anchor_date, comments.created_date), 0) / 7) as integer)
+        cast(floor(greatest(date_diff('day', titles.anchor_date, days.created_date), 0) / 7) as integer)
             as week_index
-    from comments
+    from days
     inner join titles
-        on comments.title_trakt_id = titles.title_trakt_id
-            and comments.media_type = titles.media_type
+        on days.title_trakt_id = titles.title_trakt_id
+            and days.media_type = titles.media_type
     {% if not everything %}
         inner join touched
-            on comments.title_trakt_id = touched.title_trakt_id
-                and comments.media_type = touched.media_type
-    {% endif %}
-    {% if var('as_of_date') %}
-        where comments.created_date <= cast('{{ var("as_of_date") }}' as date)
+            on days.title_trakt_id = touched.title_trakt_id
+                and days.media_type = touched.media_type
     {% endif %}
 
 ),
@@ -84,13 +156,81 @@ weekly as (
         title_trakt_id,
         media_type,
         week_index,
-        count(*) as comment_count,
-        count(*) filter (where not is_reply) as top_level_comments,
-        count(*) filter (where is_reply) as reply_count,
-        count(distinct user_slug) as unique_commenters,
-        cast(sum(likes) as bigint) as like_count
-    from scoped
+        cast(sum(comment_count) as bigint) as comment_count,
+        cast(sum(top_level_comments) as bigint) as top_level_comments,
+        cast(sum(reply_count) as bigint) as reply_count,
+        cast(sum(like_count) as bigint) as like_count
+    from anchored_days
     group by title_trakt_id, media_type, week_index
+
+),
+
+anchored_comments as (
+
+    select
+        comments.title_trakt_id,
+        comments.media_type,
+        comments.user_slug,
+        cast(floor(greatest(date_diff('day', titles.anchor_date, comments.created_date), 0) / 7) as integer)
+            as week_index
+    from comments
+    inner join titles
+        on comments.title_trakt_id = titles.title_trakt_id
+            and comments.media_type = titles.media_type
+
+),
+
+recounted as (
+
+    -- Distinct commenters are not additive: count them again for the weeks that changed only.
+    select
+        anchored_comments.title_trakt_id,
+        anchored_comments.media_type,
+        anchored_comments.week_index,
+        count(distinct anchored_comments.user_slug) as unique_commenters
+    from anchored_comments
+    {% if not everything %}
+        left join recount_weeks
+            on anchored_comments.title_trakt_id = recount_weeks.title_trakt_id
+                and anchored_comments.media_type = recount_weeks.media_type
+                and anchored_comments.week_index = recount_weeks.week_index
+        left join moved_titles
+            on anchored_comments.title_trakt_id = moved_titles.title_trakt_id
+                and anchored_comments.media_type = moved_titles.media_type
+        where recount_weeks.title_trakt_id is not null or moved_titles.title_trakt_id is not null
+    {% endif %}
+    group by anchored_comments.title_trakt_id, anchored_comments.media_type, anchored_comments.week_index
+
+),
+
+commenters as (
+
+    select * from recounted
+    {% if not everything %}
+        union all
+
+        -- Unchanged weeks of re-emitted titles keep the count they have.
+        select
+            current_rows.title_trakt_id,
+            current_rows.media_type,
+            current_rows.week_index,
+            current_rows.unique_commenters
+        from {{ this }} as current_rows
+        inner join touched
+            on current_rows.title_trakt_id = touched.title_trakt_id
+                and current_rows.media_type = touched.media_type
+        left join recounted
+            on current_rows.title_trakt_id = recounted.title_trakt_id
+                and current_rows.media_type = recounted.media_type
+                and current_rows.week_index = recounted.week_index
+        left join moved_titles
+            on current_rows.title_trakt_id = moved_titles.title_trakt_id
+                and current_rows.media_type = moved_titles.media_type
+        where
+            recounted.title_trakt_id is null
+            and moved_titles.title_trakt_id is null
+            and current_rows.unique_commenters > 0
+    {% endif %}
 
 ),
 
@@ -101,8 +241,8 @@ spans as (
         media_type,
         any_value(anchor_date) as anchor_date,
         least(max(week_index), 520) as last_week,
-        max(fetched_at) as last_fetched_at
-    from scoped
+        max(last_fetched_at) as last_fetched_at
+    from anchored_days
     group by title_trakt_id, media_type
 
 ),
@@ -127,7 +267,7 @@ final as (
         coalesce(weekly.comment_count, 0) as comment_count,
         coalesce(weekly.top_level_comments, 0) as top_level_comments,
         coalesce(weekly.reply_count, 0) as reply_count,
-        coalesce(weekly.unique_commenters, 0) as unique_commenters,
+        coalesce(commenters.unique_commenters, 0) as unique_commenters,
         coalesce(weekly.like_count, 0) as like_count,
         cast(sum(coalesce(weekly.comment_count, 0)) over (
             partition by spine.title_trakt_id, spine.media_type order by spine.week_index
@@ -140,6 +280,10 @@ final as (
         on spine.title_trakt_id = weekly.title_trakt_id
             and spine.media_type = weekly.media_type
             and spine.week_index = weekly.week_index
+    left join commenters
+        on spine.title_trakt_id = commenters.title_trakt_id
+            and spine.media_type = commenters.media_type
+            and spine.week_index = commenters.week_index
 
 )
 

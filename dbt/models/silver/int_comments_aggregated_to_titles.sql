@@ -1,26 +1,27 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='title_key',
-        on_schema_change='append_new_columns',
-    )
-}}
-
 -- The per-title aggregates behind mart_title_engagement that do not move with the as-of date:
--- volume, breadth, intensity sums and durability (docs/metrics.md). Incremental: only titles with
--- comments fetched since the last build, or whose anchor moved, are recomputed — from all their
--- comments. A build with an explicit as_of_date var, and the build after it, recompute every title.
+-- volume, breadth, intensity sums and durability (docs/metrics.md). Built from the per-day and
+-- per-commenter aggregates, which incremental builds keep current additively, so a rebuild reads
+-- days and pairs rather than every comment (bench/transform.py; docs/decisions/0003).
 
-{% set since = high_water_mark('last_fetched_at') %}
-{% set everything = not reads_new_rows_only(since) or var('as_of_date') or built_with_as_of() %}
 {% set horizon = var('durability_horizon_days') %}
 
 with
 
-comments as (
+days as (
 
-    select * from {{ ref('int_comments_enriched') }}
+    select * from {{ ref('int_comments_aggregated_to_title_days') }}
+    {% if var('as_of_date') %}
+        where created_date <= cast('{{ var("as_of_date") }}' as date)
+    {% endif %}
+
+),
+
+pairs as (
+
+    select * from {{ ref('int_comments_aggregated_to_title_users') }}
+    {% if var('as_of_date') %}
+        where cast(first_comment_at as date) <= cast('{{ var("as_of_date") }}' as date)
+    {% endif %}
 
 ),
 
@@ -30,59 +31,29 @@ titles as (
 
 ),
 
-{% if not everything %}
-    touched as (
-
-        select distinct
-            comments.title_trakt_id,
-            comments.media_type
-        from comments
-        {{ new_rows_filter('comments', since, 'fetched_at') }}
-
-        union
-
-        select
-            current_rows.title_trakt_id,
-            current_rows.media_type
-        from {{ this }} as current_rows
-        inner join titles
-            on current_rows.title_trakt_id = titles.title_trakt_id
-                and current_rows.media_type = titles.media_type
-        where current_rows.anchor_date is distinct from titles.anchor_date
-
-    ),
-{% endif %}
-
-scoped as (
+anchored_days as (
 
     select
-        comments.*,
+        days.*,
         titles.anchor_date,
         -- d: whole days since the anchor, pre-release comments counted as day 0.
-        greatest(date_diff('day', titles.anchor_date, comments.created_date), 0) as d
-    from comments
+        greatest(date_diff('day', titles.anchor_date, days.created_date), 0) as d
+    from days
     inner join titles
-        on comments.title_trakt_id = titles.title_trakt_id
-            and comments.media_type = titles.media_type
-    {% if not everything %}
-        inner join touched
-            on comments.title_trakt_id = touched.title_trakt_id
-                and comments.media_type = touched.media_type
-    {% endif %}
-    {% if var('as_of_date') %}
-        where comments.created_date <= cast('{{ var("as_of_date") }}' as date)
-    {% endif %}
+        on days.title_trakt_id = titles.title_trakt_id
+            and days.media_type = titles.media_type
 
 ),
 
-per_day as (
+per_d as (
 
+    -- Several pre-release days all fall on d = 0.
     select
         title_trakt_id,
         media_type,
         d,
-        count(*) as comments_on_day
-    from scoped
+        sum(comment_count) as comments_on_day
+    from anchored_days
     where d < {{ horizon }}
     group by title_trakt_id, media_type, d
 
@@ -96,7 +67,7 @@ cumulative as (
         d,
         sum(comments_on_day) over (partition by title_trakt_id, media_type order by d) as comments_so_far,
         sum(comments_on_day) over (partition by title_trakt_id, media_type) as comments_in_horizon
-    from per_day
+    from per_d
 
 ),
 
@@ -113,25 +84,36 @@ half_life as (
 
 ),
 
+breadth as (
+
+    select
+        title_trakt_id,
+        media_type,
+        count(*) as unique_commenters
+    from pairs
+    group by title_trakt_id, media_type
+
+),
+
 aggregated as (
 
     select
         title_trakt_id,
         media_type,
         any_value(anchor_date) as anchor_date,
-        count(*) as comments_total,
-        count(*) filter (where not is_reply) as top_level_comments,
-        count(*) filter (where is_reply) as replies_total,
-        count(distinct user_slug) as unique_commenters,
-        cast(sum(likes) as bigint) as likes_total,
-        count(*) filter (where not is_reply and is_review) as top_level_reviews,
-        count(*) filter (where is_spoiler) as spoiler_comments,
-        cast(sum(word_count) as bigint) as word_count_total,
-        count(*) filter (where d < {{ horizon }}) as comments_in_horizon,
-        count(*) filter (where d >= 90 and d < {{ horizon }}) as late_comments,
+        cast(sum(comment_count) as bigint) as comments_total,
+        cast(sum(top_level_comments) as bigint) as top_level_comments,
+        cast(sum(reply_count) as bigint) as replies_total,
+        cast(sum(like_count) as bigint) as likes_total,
+        cast(sum(top_level_reviews) as bigint) as top_level_reviews,
+        cast(sum(spoiler_comments) as bigint) as spoiler_comments,
+        cast(sum(word_count_total) as bigint) as word_count_total,
+        cast(coalesce(sum(comment_count) filter (where d < {{ horizon }}), 0) as bigint) as comments_in_horizon,
+        cast(coalesce(sum(comment_count) filter (where d >= 90 and d < {{ horizon }}), 0) as bigint)
+            as late_comments,
         count(distinct floor(d / 7)) filter (where d < 182) as active_weeks_26,
-        max(fetched_at) as last_fetched_at
-    from scoped
+        max(last_fetched_at) as last_fetched_at
+    from anchored_days
     group by title_trakt_id, media_type
 
 ),
@@ -140,10 +122,27 @@ final as (
 
     select
         aggregated.media_type || ':' || cast(aggregated.title_trakt_id as varchar) as title_key,
-        aggregated.*,
+        aggregated.title_trakt_id,
+        aggregated.media_type,
+        aggregated.anchor_date,
+        aggregated.comments_total,
+        aggregated.top_level_comments,
+        aggregated.replies_total,
+        coalesce(breadth.unique_commenters, 0) as unique_commenters,
+        aggregated.likes_total,
+        aggregated.top_level_reviews,
+        aggregated.spoiler_comments,
+        aggregated.word_count_total,
+        aggregated.comments_in_horizon,
+        aggregated.late_comments,
+        aggregated.active_weeks_26,
+        aggregated.last_fetched_at,
         half_life.half_life_days,
         {{ as_of_filter_literal() }} as as_of_filter
     from aggregated
+    left join breadth
+        on aggregated.title_trakt_id = breadth.title_trakt_id
+            and aggregated.media_type = breadth.media_type
     left join half_life
         on aggregated.title_trakt_id = half_life.title_trakt_id
             and aggregated.media_type = half_life.media_type

@@ -44,7 +44,8 @@ final as (
         comments.is_spoiler_flagged or coalesce(contains(comments.comment_text, '[spoiler]'), false) as is_spoiler,
         {{ word_count('comments.comment_text') }} as word_count,
         comments.user_rating,
-        comments.fetched_at
+        comments.fetched_at,
+        comments.first_fetched_at
     from comments
     {{ new_rows_filter('comments', since, 'fetched_at') }}
 
