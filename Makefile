@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 export TRAKT_DATA_DIR ?= $(CURDIR)/data
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help setup browser postgres demo pipeline test lint format replayer dbt-compile docs dagster slo health dash screenshots notebooks bench clean requirements
+.PHONY: help setup browser postgres demo pipeline test lint format replayer dbt-compile docs dagster slo health dash screenshots notebooks bench peers drill clean requirements
 
 help:  ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -101,6 +101,12 @@ bench: setup  ## run the benchmarks and print their figures (long: see bench/REA
 	$(PY) bench/replayer.py
 	$(PY) bench/ingest.py
 	$(PY) bench/transform.py
+
+drill: setup  ## reliability drills against the ground truth (ARGS="--short" or "--only kill9"); see docs/reliability.md
+	$(PY) bench/drills.py $(ARGS)
+
+peers: setup  ## peer benchmark: this client against dlt's rest_api on the same replayer (about 5 minutes)
+	$(PY) bench/peers.py
 
 requirements: setup  ## re-export requirements.txt from uv.lock (for pip users)
 	$(UV) export --frozen --no-dev --no-hashes --no-emit-project -o requirements.txt >/dev/null

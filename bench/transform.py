@@ -28,22 +28,13 @@ from datetime import UTC, datetime  # noqa: E402
 from typing import Any  # noqa: E402
 
 from bench.bronze_from_truth import write_bronze, write_changes  # noqa: E402
+from bench.memory import peak_rss_mb  # noqa: E402
 from orchestration.pipeline import DBT_DIR, dbt_env, dbt_executable  # noqa: E402
 from replayer.config import ReplayerConfig, parse_instant  # noqa: E402
 from replayer.truth import write_truth  # noqa: E402
 
 COMMENTS_PER_TITLE = 840  # visible comments per title at scale 1 (5,000 titles serve about 4.2M)
 FLOOR_SQL = Path(__file__).with_name("transform_floor.sql")
-
-
-def _hwm_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
 
 
 def timed(command: list[str], *, cwd: Path, env: dict[str, str]) -> dict[str, Any]:
@@ -53,7 +44,7 @@ def timed(command: list[str], *, cwd: Path, env: dict[str, str]) -> dict[str, An
     )
     peak = 0.0
     while child.poll() is None:
-        peak = max(peak, _hwm_mb(child.pid))
+        peak = max(peak, peak_rss_mb(child.pid))
         time.sleep(0.05)
     output = child.stdout.read() if child.stdout else ""
     if child.returncode != 0:

@@ -112,21 +112,50 @@ def run(
     except KeyboardInterrupt:
         _fail("interrupted; continue with: trakt-ingest run --resume", ExitCode.INTERRUPTED)
         return
-    except Exception as exc:  # a bug of ours: one line here, the traceback in a file
+    except Exception as exc:
+        if _out_of_space(exc):
+            # Found by the disk-full drill: committed Delta versions stay readable; the batch in
+            # flight was never committed, so --resume fetches it again.
+            _fail(
+                f"storage error: no space left under {settings.data_dir} ({type(exc).__name__}); "
+                "free space, then continue with: trakt-ingest run --resume",
+                ExitCode.STORAGE,
+            )
+            return
+        # A bug of ours: one line here, the traceback in a file (when the file can be written).
         crash = _write_crash_report(settings.data_dir, key)
-        _fail(f"internal error: {type(exc).__name__}: {exc} (traceback in {crash})", ExitCode.INCOMPLETE)
+        where = f"traceback in {crash}" if crash else "the traceback could not be written"
+        _fail(f"internal error: {type(exc).__name__}: {exc} ({where})", ExitCode.INCOMPLETE)
         return
     result.summary.render(console)
     if result.exit_code != ExitCode.OK:
         _fail(result.message, result.exit_code)
 
 
-def _write_crash_report(data_dir: Path, secret: str) -> Path:
+def _out_of_space(exc: BaseException) -> bool:
+    """Whether an exception (or one it wraps) is a full disk or quota: the Delta writer reports
+    it as its own error type with the OS message in the text."""
+    import errno
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if "No space left on device" in str(seen) or "Disk quota exceeded" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _write_crash_report(data_dir: Path, secret: str) -> Path | None:
     import traceback
 
     target = data_dir / "logs" / "trakt-ingest-crash.log"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(traceback.format_exc().replace(secret, "***"), encoding="utf-8")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(traceback.format_exc().replace(secret, "***"), encoding="utf-8")
+    except OSError:  # the disk that broke the run may be the one the report goes to
+        return None
     return target
 
 
@@ -183,6 +212,12 @@ def status(
     """Recent runs, unfinished checkpoints and quarantine counts."""
     settings, state = _state(data_dir)
     runs = state.runs(limit)
+    # No process holds the lock, so a run stored as running was killed: say so.
+    interrupted = state.lock_free()
+    if interrupted:
+        for r in runs:
+            if r["status"] == "running":
+                r["status"] = "interrupted"
     quarantine = _read_lake(settings, ["entity", "run_id"])
     resumable = state.resumable_run()
     open_tasks = state.tasks(resumable["run_id"], ("pending", "failed")) if resumable else []
@@ -222,8 +257,10 @@ def status(
         )
     console.print(table)
     if resumable:
+        hint = " (interrupted)" if interrupted and resumable["status"] == "running" else ""
         console.print(
-            f"unfinished run {resumable['run_id']}: {len(open_tasks)} open task(s); continue with --resume"
+            f"unfinished run {resumable['run_id']}{hint}: {len(open_tasks)} open task(s); "
+            "continue with --resume"
         )
     console.print(f"quarantine by entity: {_count(quarantine, 'entity') or 'none'}")
     if drift:

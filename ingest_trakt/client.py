@@ -120,6 +120,8 @@ class TraktClient:
         limit, period = settings.budget
         self.budget = budget or RateBudget(limit, period)
         self.stats = RequestStats()
+        # Connection-level failures in a row, across every worker: any HTTP answer resets it.
+        self.connection_failures = 0
         self._rng = rng or random.Random()  # noqa: S311  # nosec B311  # jitter, not cryptography
         self._http = httpx.AsyncClient(
             base_url=settings.base_url,
@@ -155,11 +157,10 @@ class TraktClient:
         try:
             response = await self._http.get(path, params=params)
         except httpx.TimeoutException as exc:
-            self.stats.transport_errors += 1
-            raise TransientError(f"GET {path}: timed out ({type(exc).__name__})") from None
+            raise self._connection_failed(f"GET {path}: timed out ({type(exc).__name__})") from None
         except httpx.TransportError as exc:
-            self.stats.transport_errors += 1
-            raise TransientError(f"GET {path}: connection failed ({type(exc).__name__})") from None
+            raise self._connection_failed(f"GET {path}: connection failed ({type(exc).__name__})") from None
+        self.connection_failures = 0
         fetched_at = datetime.now(UTC)
         status = response.status_code
         self.stats.by_status[status] = self.stats.by_status.get(status, 0) + 1
@@ -184,6 +185,19 @@ class TraktClient:
             if parsed:
                 self.budget.observe(parsed)
         return ApiResponse(outcome.data, path, dict(params), headers, fetched_at)
+
+    def _connection_failed(self, reason: str) -> Exception:
+        """A retryable error, or, after ``max_connection_failures`` in a row, the lost host: the
+        run stops with exit code 4 at once instead of burning every task's retries on it."""
+        self.stats.transport_errors += 1
+        self.connection_failures += 1
+        limit = self.settings.max_connection_failures
+        if self.connection_failures >= limit:
+            return UnreachableError(
+                f"lost the Trakt API at {self.settings.base_url}: {self.connection_failures} connection "
+                f"failures in a row (last: {reason}); stopped, continue with trakt-ingest run --resume"
+            )
+        return TransientError(reason)
 
     def _delay(self, exc: BaseException | None, attempts: _Attempts) -> float:
         """How long to wait before the next try, counted in the run's statistics."""

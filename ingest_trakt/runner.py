@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections import Counter
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -133,6 +134,10 @@ class IngestRun:
         self.lake = BronzeLake(settings.lake_dir)
         self.state = StateStore(settings.state_dir)
         self.summary = RunSummary()
+        # What earlier processes of a resumed run stored, and the drift already recorded by this
+        # one: the stored summary and drift cover every process that worked on the run.
+        self._earlier: dict[str, Any] | None = None
+        self._drift_recorded: Counter[tuple[str, str, str, str]] = Counter()
         self.pending = _Pending()
         self.progress: dict[str, dict[str, Any]] = {}
         self.watermarks: dict[str, str] = {}
@@ -148,6 +153,7 @@ class IngestRun:
         self.full = options.full_refresh
         self._flush_lock = asyncio.Lock()
         self._last_flush = time.monotonic()
+        self._process_started = time.monotonic()
         self._landed_titles: set[tuple[int, str]] = set()
         self.client: TraktClient | None = None
         self._origin_cache: tuple[ApiResponse | None, int | None, Origin] = (
@@ -172,9 +178,7 @@ class IngestRun:
                     await self._run_tasks()
                     await self.flush(force=True)
                 finally:
-                    self.summary.requests = client.stats.as_dict()
-                    self.summary.rate_limit_waits = client.budget.waits
-                    self.summary.rate_limit_wait_seconds = client.budget.waited_seconds
+                    self._take_client_stats()
             self.summary.seconds = time.monotonic() - started
             result = self._finish()
             lineage.complete(result.exit_code == ExitCode.OK, result.message)
@@ -182,8 +186,8 @@ class IngestRun:
         except BaseException as exc:
             self.summary.seconds = time.monotonic() - started
             if self.run_id:
-                self.state.record_drift(self.run_id, self._drift_rows())
-                self.state.finish_run(self.run_id, "failed", {**self.summary.as_dict(), "error": str(exc)})
+                self._record_drift()
+                self.state.finish_run(self.run_id, "failed", {**self._stored_summary(), "error": str(exc)})
             lineage.fail(exc)
             raise
         finally:
@@ -204,6 +208,7 @@ class IngestRun:
             )
             self.full = resumable["mode"] == "full"
             reset = self.state.reset_failed(self.run_id)
+            self._earlier = self.state.run_summary(self.run_id)
             self.state.mark_running(self.run_id)
             log.info("resuming run", run_id=self.run_id, retried_failed_tasks=reset)
         else:
@@ -239,7 +244,7 @@ class IngestRun:
         }
 
     def _finish(self) -> RunResult:
-        self.state.record_drift(self.run_id, self._drift_rows())
+        self._record_drift()
         share = self.summary.quarantine_share()
         failed = self.summary.failed
         if failed:
@@ -254,11 +259,26 @@ class IngestRun:
             )
         else:
             status, code, message = "completed", ExitCode.OK, "completed"
-        self.state.finish_run(self.run_id, status, self.summary.as_dict())
+        self.state.finish_run(self.run_id, status, self._stored_summary())
         return RunResult(self.run_id, code, self.summary, message)
 
-    def _drift_rows(self) -> dict[tuple[str, str, str, str], int]:
-        return dict(self.summary.drift)
+    def _record_drift(self) -> None:
+        """Record the drift counted since the last call (the table's counts add up)."""
+        delta = self.summary.drift - self._drift_recorded
+        self.state.record_drift(self.run_id, dict(delta))
+        self._drift_recorded.update(delta)
+
+    def _take_client_stats(self) -> None:
+        if self.client is not None:
+            self.summary.requests = self.client.stats.as_dict()
+            self.summary.rate_limit_waits = self.client.budget.waits
+            self.summary.rate_limit_wait_seconds = self.client.budget.waited_seconds
+
+    def _stored_summary(self) -> dict[str, Any]:
+        """This process's counters merged with the earlier processes' of the same run."""
+        merged = self.summary.merged_with(self._earlier)
+        merged["drift_events"] = len(self.state.drift(self.run_id))
+        return merged
 
     # -- flushing --------------------------------------------------------------------------------
     async def flush(self, *, force: bool = False) -> None:
@@ -277,6 +297,11 @@ class IngestRun:
                 self.summary.commits += 1
             if batch.progress or batch.done or batch.watermarks:
                 self.state.apply(self.run_id, batch)
+            # After every commit, so a kill -9 loses at most one flush interval of counters.
+            self.summary.seconds = time.monotonic() - self._process_started
+            self._take_client_stats()
+            self._record_drift()
+            self.state.save_summary(self.run_id, self._stored_summary())
 
     def set_progress(self, key: str, progress: dict[str, Any]) -> None:
         self.progress[key] = progress
@@ -406,7 +431,14 @@ class IngestRun:
                 self.reporter.title_done()
 
         pending_titles = [ts for ts in by_title.values() if any(t.status == "pending" for t in ts)]
-        await asyncio.gather(*(one_title(ts) for ts in pending_titles))
+        try:
+            # A task group, not gather: a fatal error (a lost host, a bad key) cancels the other
+            # workers at once instead of letting them spend their retries.
+            async with asyncio.TaskGroup() as group:
+                for ts in pending_titles:
+                    group.create_task(one_title(ts))
+        except ExceptionGroup as errors:
+            raise errors.exceptions[0] from None
 
     def _handler(self, task: TaskRow) -> Callable[[], Coroutine[Any, Any, None]]:
         title = TitleRef(
@@ -741,8 +773,11 @@ class IngestRun:
         # were re-read), so only comments inside the lookback need their replies listed again.
         replies_since = cutoff if self.feeds_complete else None
         path = self._grain_path(title, grain)
-        first_top: datetime | None = None
-        pages = 0
+        # A resumed grain's reference point is the checkpoint's ``newest`` (the top the killed
+        # process started from), not the checkpoint page's top: the re-poll must stop where the
+        # scan began, else it re-reads every page before the resume point.
+        first_top: datetime | None = newest if resume_page > 0 else None
+        pages = resume_page
         async for page in client.pages(path, start_page=resume_page + 1):
             pages += 1
             oldest = await self._land_comment_page(page, title, grain, replies_since=replies_since)

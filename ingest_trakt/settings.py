@@ -53,6 +53,13 @@ class IngestSettings(BaseSettings):
     max_attempts: int = Field(6, ge=1, le=20, description="Tries per request for retryable failures")
     max_rate_limit_waits: int = Field(12, ge=1, le=100, description="429 answers tolerated per request")
     task_attempts: int = Field(3, ge=1, le=10, description="Tries per task (title x entity) before giving up")
+    max_connection_failures: int = Field(
+        20,
+        ge=1,
+        le=10_000,
+        description="Connection failures in a row (any worker; refused, reset, timed out, not 5xx) "
+        "that stop the run with exit code 4, leaving the rest for --resume",
+    )
     timeout_seconds: float = Field(30.0, gt=0, description="Per-request timeout")
     backoff_base_seconds: float = Field(0.5, ge=0, description="First backoff step (full jitter)")
     backoff_max_seconds: float = Field(30.0, ge=0, description="Largest backoff step")

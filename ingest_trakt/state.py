@@ -183,6 +183,34 @@ class StateStore:
                 (status, utcnow(), json.dumps(summary, sort_keys=True, default=str), run_id),
             )
 
+    def save_summary(self, run_id: str, summary: dict[str, Any]) -> None:
+        """Store a running run's summary so far: a killed process's counters survive it."""
+        with self.transaction() as db:
+            db.execute(
+                "update runs set summary = ? where run_id = ?",
+                (json.dumps(summary, sort_keys=True, default=str), run_id),
+            )
+
+    def run_summary(self, run_id: str) -> dict[str, Any] | None:
+        row = self._db.execute("select summary from runs where run_id = ?", (run_id,)).fetchone()
+        return json.loads(row[0]) if row and row[0] else None
+
+    def lock_free(self) -> bool:
+        """Whether no process holds the run lock (``flock -n`` would succeed): a run stored as
+        ``running`` whose lock is free was killed, not running."""
+        if self._lock_fd is not None:
+            return False
+        fd = os.open(self.directory / "ingest.lock", os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        else:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return True
+        finally:
+            os.close(fd)
+
     def runs(self, limit: int = 10) -> list[dict[str, Any]]:
         rows = self._db.execute(
             "select run_id, started_at, finished_at, status, mode, summary from runs "

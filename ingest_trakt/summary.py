@@ -58,6 +58,29 @@ class RunSummary:
             "rate_limit_wait_seconds": round(self.rate_limit_wait_seconds, 3),
         }
 
+    def merged_with(self, earlier: dict[str, Any] | None) -> dict[str, Any]:
+        """This process's summary added to what earlier processes of the same run stored.
+
+        A resumed run is several processes (one per kill or failure); the stored summary must
+        count all of them, or a resumed run's cost (requests, retries, 429s) is under-reported.
+        Counters add up; the outcome (``failed``, ``feed_gaps``) is this process's, the latest.
+        """
+        current = self.as_dict()
+        if not earlier:
+            return {**current, "attempts": 1}
+        merged = dict(current)
+        for key in _ADDED_COUNTERS:
+            merged[key] = _add(earlier.get(key), current[key])
+        for key in ("landed", "quarantined", "discarded"):
+            merged[key] = _add(earlier.get(key) or {}, current[key])
+        merged["requests"] = _add(earlier.get("requests") or {}, current["requests"])
+        merged["not_found"] = sorted({*(earlier.get("not_found") or []), *current["not_found"]})
+        landed, quarantined = sum(merged["landed"].values()), sum(merged["quarantined"].values())
+        total = landed + quarantined
+        merged["quarantine_share"] = round(quarantined / total, 6) if total else 0.0
+        merged["attempts"] = int(earlier.get("attempts") or 1) + 1
+        return merged
+
     def render(self, console: Console) -> None:
         table = Table(title=f"trakt-ingest run {self.run_id} ({self.mode})", show_edge=False)
         table.add_column("entity")
@@ -85,3 +108,28 @@ class RunSummary:
             console.print(f"not found (skipped): {key}")
         for key, error in self.failed.items():
             console.print(f"[red]gave up[/red] {key}: {error}")
+
+
+_ADDED_COUNTERS = (
+    "pages",
+    "grains_skipped",
+    "commits",
+    "tasks_done",
+    "seconds",
+    "rate_limit_waits",
+    "rate_limit_wait_seconds",
+)
+
+
+def _add(earlier: Any, current: Any) -> Any:
+    """Add two counters: numbers, or dicts of them (recursively); ``current`` wins on a mismatch."""
+    if isinstance(current, dict) and isinstance(earlier, dict):
+        return {k: _add(earlier.get(k), current.get(k)) for k in {*earlier, *current}}
+    if current is None:
+        return earlier
+    if isinstance(current, bool) or not isinstance(current, int | float):
+        return current
+    if isinstance(earlier, int | float) and not isinstance(earlier, bool):
+        total = earlier + current
+        return round(total, 3) if isinstance(total, float) else total
+    return current

@@ -35,6 +35,7 @@ from pydantic import Field
 
 from ingest_trakt.errors import ExitCode
 from ingest_trakt.runner import RunOptions, parse_ts
+from observability import health
 from observability.lineage import ParentRun, lineage_environ
 from orchestration.partitions import daily_partitions
 from orchestration.pipeline import (
@@ -152,7 +153,9 @@ def trakt_ingestion(
         f"ingesting from {settings.base_url} (since {options.since}, full refresh {options.full_refresh})"
     )
     result = ingest(settings, options)
-    summary = result.summary.as_dict()
+    # The stored summary covers every process of a resumed run; this process's covers only itself.
+    stored = health.latest_ingestion(settings.data_dir)
+    summary = stored if stored and stored["run_id"] == result.run_id else result.summary.as_dict()
     if result.exit_code != ExitCode.OK:
         raise RuntimeError(f"ingestion run {result.run_id} did not complete: {result.message}")
     for entity in BRONZE_ENTITIES:

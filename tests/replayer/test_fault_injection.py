@@ -134,15 +134,38 @@ def test_429_storm_variants(
         profile_dir,
         f"storm-{variant}",
         {"faults": {"storm_start": 1.0, "storm_seconds": 30, "storm_variants": [variant]}},
+        rate_limit="1000/300",
     )
     with client_for(proc) as client:
         response = client.get("/movies/popular")
     assert response.status_code == 429
     assert ("Retry-After" in response.headers) == retry_after
     assert ("X-Ratelimit" in response.headers) == ratelimit
+    if ratelimit:
+        stated = json.loads(response.headers["X-Ratelimit"])
+        assert (stated["limit"], stated["period"], stated["remaining"]) == (1000, 300, 0)
     assert response.headers["content-type"].startswith("text/html") == html
     if retry_after:
         assert response.headers["Retry-After"].isdigit()
+
+
+def test_a_storm_on_a_server_without_a_limiter_states_no_budget(
+    replayer_factory: Factory, profile_dir: Path
+) -> None:
+    """Claiming "0 of 500 left" without enforcing any budget made clients throttle for the rest
+    of a run (the chaos drill): only Retry-After is sent."""
+    proc = _with_profile(
+        replayer_factory,
+        profile_dir,
+        "storm-headers-unlimited",
+        {"faults": {"storm_start": 1.0, "storm_seconds": 30, "storm_variants": ["headers"]}},
+        rate_limit="off",
+    )
+    with client_for(proc) as client:
+        response = client.get("/movies/popular")
+    assert response.status_code == 429
+    assert "Retry-After" in response.headers
+    assert "X-Ratelimit" not in response.headers
 
 
 def test_missing_user_agent_meets_a_cloudflare_403(replayer_factory: Factory) -> None:

@@ -1,0 +1,569 @@
+"""Reliability drills (issue #7): break the pipeline on purpose, recover, and check gold against the truth.
+
+Each drill runs replayer → ingest → dbt build, injects one failure (API faults, kill -9, a vanished
+API host, a live clock, schema drift, a locked warehouse, a damaged checkpoint, a full disk), lets the
+pipeline recover the way an operator would (``run --resume``, a retry, a full re-scan), and compares
+``gold.fct_comments`` with the replayer's ground truth. A drill passes only when no record is lost,
+duplicated or wrong and every exit code is the one the failure should produce.
+
+    python bench/drills.py [--short] [--only NAME ...]
+
+``--short`` uses tiny universes and short outages (what CI runs, via tests/drills); the default is the
+long version whose numbers are tabled in docs/reliability.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess  # nosec B404  # runs our own CLIs, never a shell
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+# Run as `python bench/drills.py`, sys.path[0] is bench/, whose replayer.py would shadow the package.
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+
+from ingest_trakt.bronze import BronzeLake  # noqa: E402
+from ingest_trakt.state import StateStore  # noqa: E402
+from orchestration.pipeline import run_dbt, warehouse_path  # noqa: E402
+from replayer.process import ReplayerProcess  # noqa: E402
+from tests.ingest_trakt.support import KEY, Truth, quarantined_ids, truth_of  # noqa: E402
+
+NOW = "2026-11-01T00:00:00Z"
+# A tiny drill ingests in seconds; one still running after this long is hung (and is killed).
+HANG_SECONDS = 120
+HUNG = -999  # the exit code recorded for a hung ingestion
+
+
+@dataclass
+class Result:
+    """One row of the drill table."""
+
+    drill: str
+    params: str
+    lost: int = -1
+    duplicates: int = -1
+    wrong: int = -1
+    recover_s: float = 0.0
+    exit_codes: list[int] = field(default_factory=list)
+    expected_ok: bool = False
+    note: str = ""
+    skipped: str = ""
+
+    @property
+    def verdict(self) -> str:
+        if self.skipped:
+            return "SKIP"
+        clean = self.lost == 0 and self.duplicates == 0 and self.wrong == 0
+        return "PASS" if clean and self.expected_ok else "FAIL"
+
+    def row(self) -> str:
+        codes = ",".join(str(c) for c in self.exit_codes) or "-"
+        note = self.skipped or self.note
+        return (
+            f"| {self.drill} | {self.params} | {self.lost} | {self.duplicates} | {self.wrong} "
+            f"| {self.recover_s:.1f} | {codes} | {self.verdict} | {note} |"
+        )
+
+
+HEADER = (
+    "| drill | parameters | lost | duplicates | wrong | recover (s) | exit codes | verdict | notes |\n"
+    "|---|---|---|---|---|---|---|---|---|"
+)
+
+
+@dataclass(frozen=True)
+class Universe:
+    seed: int
+    titles: int
+    scale: float
+
+    def flags(self) -> dict[str, Any]:
+        return {"seed": self.seed, "titles": self.titles, "scale": self.scale}
+
+    def __str__(self) -> str:
+        return f"{self.titles} titles x{self.scale}"
+
+
+class Drill:
+    """A drill's working directory, its environment and the shared compare step."""
+
+    def __init__(self, workdir: Path, universe: Universe, short: bool) -> None:
+        self.workdir = workdir
+        self.universe = universe
+        # The short (CI) drills build only what gold.fct_comments needs and skip dbt's data tests,
+        # which tests/dbt runs anyway: dbt start-up dominates a tiny drill.
+        self.dbt_args = ["run", "--select", "+fct_comments"] if short else ["build"]
+        self.data = workdir / "data"
+        self.data.mkdir(parents=True, exist_ok=True)
+
+    def env(self, proc_url: str, **extra: str) -> dict[str, str]:
+        return {
+            **os.environ,
+            "TRAKT_CLIENT_ID": KEY,
+            "TRAKT_BASE_URL": proc_url,
+            "TRAKT_DATA_DIR": str(self.data),
+            "TRAKT_RATE_LIMIT": "100000/1",
+            "TRAKT_BACKOFF_BASE_SECONDS": "0.01",
+            "TRAKT_BACKOFF_MAX_SECONDS": "0.2",
+            "TRAKT_MAX_TITLES": "10000",
+            "OPENLINEAGE_DISABLED": "true",
+            **extra,
+        }
+
+    def spawn(self, url: str, *args: str, **extra: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(  # nosec B603  # our own interpreter and module
+            [sys.executable, "-m", "ingest_trakt", "run", *args],
+            env=self.env(url, **extra),
+            cwd=self.data,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+
+    def ingest(self, url: str, *args: str, **extra: str) -> tuple[int, str]:
+        """Run ``trakt-ingest run``; a run still going after ``HANG_SECONDS`` is hung: kill it."""
+        child = self.spawn(url, *args, **extra)
+        try:
+            _, err = child.communicate(timeout=HANG_SECONDS)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.communicate()
+            return HUNG, f"ingestion hung: no exit after {HANG_SECONDS} s (killed)"
+        return child.returncode, err.decode(errors="replace")
+
+    def truth(self, as_of: str | None = None, **flags: Any) -> Truth:
+        out = Path(tempfile.mkdtemp(dir=self.workdir, prefix="truth-"))
+        return truth_of(out, as_of=as_of, now=NOW, **self.universe.flags(), **flags)
+
+    def build(self) -> int:
+        os.environ["OPENLINEAGE_DISABLED"] = "true"
+        return run_dbt(self.dbt_args, self.data, check=False).returncode
+
+    def compare(self, truth: Truth, result: Result) -> None:
+        """Lost, duplicated and wrong rows of gold.fct_comments against the truth's valid comments."""
+        with duckdb.connect(str(warehouse_path(self.data)), read_only=True) as con:
+            rows = con.execute(
+                "select comment_id, likes, replies, parent_id, user_slug, title_key, grain "
+                "from gold.fct_comments"
+            ).fetchall()
+        want = truth.valid
+        seen: dict[int, tuple[Any, ...]] = {}
+        duplicates = 0
+        for cid, *values in rows:
+            duplicates += cid in seen
+            seen[cid] = tuple(values)
+        wrong = 0
+        for cid, got in seen.items():
+            t = want.get(cid)
+            expected = (
+                None
+                if t is None
+                else (
+                    t["likes"],
+                    t["replies"],
+                    t["parent_id"],
+                    t["user_slug"],
+                    f"{t['title_media_type']}:{t['title_trakt_id']}",
+                    t["media_type"],
+                )
+            )
+            wrong += expected != got  # a row the truth does not have counts as wrong too
+        result.lost = len(set(want) - set(seen))
+        result.duplicates = duplicates
+        result.wrong = wrong
+
+
+def has_traceback(text: str) -> bool:
+    """A Python traceback, plain or as typer/rich draws it (the ``❱`` marks the failing line)."""
+    return "Traceback" in text or "\u2771" in text
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def profile_file(directory: Path, name: str, body: dict[str, Any]) -> Path:
+    path = directory / f"{name}.yaml"
+    path.write_text(yaml.safe_dump({"name": name, "description": "reliability drill", **body}))
+    return path
+
+
+def chaos_profile(rate: float) -> dict[str, Any]:
+    """Transport faults summing to ``rate`` of requests, plus the pagination lies of ``chaos``."""
+    return {
+        "faults": {
+            "server_error": round(rate * 0.6, 4),
+            "cloudflare_error": round(rate * 0.2, 4),
+            "html_body_share": 0.5,
+            "connection_reset": round(rate * 0.1, 4),
+            "truncated_json": round(rate * 0.1, 4),
+            "latency_spike": 0.01,
+            "latency_spike_seconds": 0.2,
+            "duplicate_items": 0.05,
+            "item_count_off_by_one": 0.3,
+            "storm_start": 0.002,
+            "storm_seconds": 0.5,
+        },
+    }
+
+
+# --- drills --------------------------------------------------------------------------------------
+
+
+def drill_chaos(workdir: Path, short: bool) -> list[Result]:
+    rates = [0.2] if short else [0.05, 0.1, 0.2]
+    universe = Universe(11, 10, 0.1) if short else Universe(11, 20, 0.2)
+    results = []
+    for rate in rates:
+        drill = Drill(workdir / f"chaos-{rate}", universe, short)
+        path = profile_file(drill.workdir, f"chaos{int(rate * 100)}", chaos_profile(rate))
+        result = Result("chaos", f"{universe}, {rate:.0%} of requests fail")
+        with ReplayerProcess(now=NOW, profile_file=path, **universe.flags()) as proc:
+            start = time.monotonic()
+            code, err = drill.ingest(proc.base_url)
+            result.exit_codes.append(code)
+            result.exit_codes.append(drill.build())
+            result.recover_s = time.monotonic() - start
+        drill.compare(drill.truth(), result)
+        result.expected_ok = result.exit_codes == [0, 0]
+        result.note = "ingest + build wall time" if code == 0 else err.strip()[-200:]
+        results.append(result)
+    return results
+
+
+def drill_kill9(workdir: Path, short: bool) -> list[Result]:
+    points = 3 if short else 10
+    universe = Universe(29, 20, 0.3) if short else Universe(29, 60, 0.5)
+    drill = Drill(workdir / "kill9", universe, short)
+    result = Result("kill -9", f"{universe}, {points} kills")
+    rng = random.Random(2026)
+    with ReplayerProcess(now=NOW, **universe.flags()) as proc:
+        kills = 0
+        while kills < points:
+            child = drill.spawn(proc.base_url, "--resume", TRAKT_FLUSH_RECORDS="200")
+            try:
+                child.wait(timeout=rng.uniform(0.8, 2.0) if short else rng.uniform(1.0, 2.5))
+                result.exit_codes.append(child.returncode)
+                break  # finished before the next kill: the universe was too small for more
+            except subprocess.TimeoutExpired:
+                child.send_signal(signal.SIGKILL)
+                child.wait()
+                kills += 1
+                result.exit_codes.append(child.returncode)
+        start = time.monotonic()
+        code, err = 0, ""
+        if kills == points:  # else the last child finished the run: a resume would start another
+            code, err = drill.ingest(proc.base_url, "--resume")
+            result.exit_codes.append(code)
+        result.exit_codes.append(drill.build())
+        result.recover_s = time.monotonic() - start
+    state = StateStore(drill.data / "state")
+    runs = len(state.runs())
+    state.close()
+    drill.compare(drill.truth(), result)
+    result.expected_ok = (
+        kills == points and result.exit_codes[-2:] == [0, 0] and runs == 1
+    )  # every restart resumed the same run
+    result.note = f"{kills} kills landed, {runs} run(s) in state; recover = final resume + build"
+    if code:
+        result.note += f"; {err.strip()[-200:]}"
+    return [result]
+
+
+def drill_api_gone(workdir: Path, short: bool) -> list[Result]:
+    outage = 3.0 if short else 30.0
+    universe = Universe(5, 20, 0.3) if short else Universe(5, 30, 0.3)
+    drill = Drill(workdir / "api-gone", universe, short)
+    result = Result("API gone", f"{universe}, replayer killed for {outage:.0f} s")
+    port = free_port()
+    proc = ReplayerProcess(now=NOW, port=port, **universe.flags()).start()
+    child = drill.spawn(proc.base_url, TRAKT_FLUSH_RECORDS="200")
+    try:
+        time.sleep(1.0)
+        proc.kill()
+        killed_at = time.monotonic()
+        time.sleep(outage)
+        proc = ReplayerProcess(now=NOW, port=port, **universe.flags()).start()
+        child.communicate(timeout=900)
+        result.exit_codes.append(child.returncode)
+        if child.returncode != 0:  # fail-fast on a lost host: the operator resumes
+            code, _ = drill.ingest(proc.base_url, "--resume")
+            result.exit_codes.append(code)
+        result.exit_codes.append(drill.build())
+        result.recover_s = time.monotonic() - killed_at - outage
+    finally:
+        proc.__exit__(None, None, None)
+    drill.compare(drill.truth(), result)
+    first = result.exit_codes[0]
+    # A 30 s outage must trip the fail-fast (exit 4). In the 3 s short version a task can also use
+    # up its retries before 20 connection failures in a row are seen (exit 1, tasks given up):
+    # either way nothing is lost and --resume completes.
+    allowed = (0, 4) if not short else (0, 1, 4)
+    result.expected_ok = first in allowed and result.exit_codes[-2:] == [0, 0]
+    result.note = (
+        "first run rode out the outage" if first == 0 else f"first run exited {first}, then --resume"
+    ) + "; recover = after the API is back"
+    return [result]
+
+
+def drill_schema_drift(workdir: Path, short: bool) -> list[Result]:
+    universe = Universe(13, 12, 0.2) if short else Universe(13, 30, 0.3)
+    drill = Drill(workdir / "drift", universe, short)
+    body = {
+        "drift": {
+            "extra_fields": 0.1,
+            "legacy_user_rating": 0.2,
+            "missing_optional": 0.1,
+            "contract_break": 0.01,
+        }
+    }
+    path = profile_file(drill.workdir, "drift", body)
+    result = Result("schema drift", f"{universe}, 1% contract breaks, 40% drift")
+    with ReplayerProcess(now=NOW, profile_file=path, **universe.flags()) as proc:
+        start = time.monotonic()
+        code, _ = drill.ingest(proc.base_url)
+        result.exit_codes += [code, drill.build()]
+        result.recover_s = time.monotonic() - start
+    truth = drill.truth(profile_file=str(path))
+    drill.compare(truth, result)
+    quarantined = quarantined_ids(drill.data)
+    state = StateStore(drill.data / "state")
+    drift = state.drift()
+    state.close()
+    exact = quarantined == truth.invalid
+    result.expected_ok = exact and bool(drift) and result.exit_codes == [0, 0]
+    result.note = (
+        f"quarantine {'==' if exact else '!='} truth ({len(quarantined)} vs {len(truth.invalid)}); "
+        f"{len(drift)} drift kinds reported"
+    )
+    return [result]
+
+
+LOCKER = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1])
+print("locked", flush=True)
+time.sleep(600)
+"""
+
+
+def drill_warehouse_lock(workdir: Path, short: bool) -> list[Result]:
+    universe = Universe(17, 8, 0.1) if short else Universe(17, 20, 0.2)
+    drill = Drill(workdir / "lock", universe, short)
+    result = Result("warehouse locked", f"{universe}, another process holds the DuckDB file")
+    with ReplayerProcess(now=NOW, **universe.flags()) as proc:
+        code, _ = drill.ingest(proc.base_url)
+        result.exit_codes.append(code)
+    warehouse = warehouse_path(drill.data)
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    duckdb.connect(str(warehouse)).close()
+    locker = subprocess.Popen(  # nosec B603  # our own interpreter
+        [sys.executable, "-c", LOCKER, str(warehouse)], stdout=subprocess.PIPE
+    )
+    try:
+        assert locker.stdout is not None  # nosec B101  # narrowing for mypy
+        locker.stdout.readline()
+        os.environ["OPENLINEAGE_DISABLED"] = "true"
+        blocked = run_dbt(drill.dbt_args, drill.data, check=False)
+        result.exit_codes.append(blocked.returncode)
+        lines = (blocked.stdout + blocked.stderr).strip().splitlines()
+        # What an operator reads first is the last line (run_dbt's DbtError keeps the tail).
+        clear = bool(lines) and "lock" in lines[-1].lower()
+        traceback = any(line.startswith("Traceback (most recent call last)") for line in lines)
+    finally:
+        locker.kill()
+        locker.wait()
+    released = time.monotonic()
+    result.exit_codes.append(drill.build())
+    result.recover_s = time.monotonic() - released
+    drill.compare(drill.truth(), result)
+    result.expected_ok = result.exit_codes[0] == 0 and result.exit_codes[1] != 0 and clear
+    result.expected_ok &= result.exit_codes[2] == 0
+    result.note = f"blocked build's last line {'names the lock' if clear else 'does NOT name the lock'}"
+    if traceback:
+        result.note += " (after a dbt-duckdb Python traceback)"
+    result.note += "; recover = retry after release"
+    return [result]
+
+
+def drill_checkpoint(workdir: Path, short: bool) -> list[Result]:
+    universe = Universe(19, 10, 0.15) if short else Universe(19, 20, 0.2)
+    results = []
+    for damage in ("corrupted",) if short else ("corrupted", "deleted"):
+        drill = Drill(workdir / f"checkpoint-{damage}", universe, short)
+        result = Result("checkpoint", f"{universe}, state store {damage}")
+        with ReplayerProcess(now=NOW, **universe.flags()) as proc:
+            code, _ = drill.ingest(proc.base_url)
+            result.exit_codes.append(code)
+            state_dir = drill.data / "state"
+            if damage == "deleted":
+                shutil.rmtree(state_dir)
+                detected = True  # nothing to detect: no state means a first run
+            else:
+                for path in state_dir.glob("ingest.sqlite*"):
+                    path.write_bytes(b"this is not a sqlite database\x00" * 64)
+            start = time.monotonic()
+            code, err = drill.ingest(proc.base_url, "--resume")
+            result.exit_codes.append(code)
+            if damage == "corrupted":
+                detected = code != 0 and not has_traceback(err)
+                result.note = err.strip().splitlines()[-1][:160] if err.strip() else "no message"
+                shutil.rmtree(state_dir)  # the operator's fix: move the state away
+            code, err = drill.ingest(proc.base_url, "--full-refresh")
+            result.exit_codes += [code, drill.build()]
+            result.recover_s = time.monotonic() - start
+        drill.compare(drill.truth(), result)
+        result.expected_ok = detected and result.exit_codes[-2:] == [0, 0]
+        if damage == "deleted":
+            result.note = "--resume starts afresh, --full-refresh re-scans"
+        results.append(result)
+    return results
+
+
+@contextmanager
+def tmpfs(path: Path, size: str) -> Iterator[str | None]:
+    """Mount a small tmpfs at ``path``; yields the reason when mounting is not permitted."""
+    path.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(  # nosec B603 B607  # mount(8) with fixed arguments
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        yield f"mount -t tmpfs not permitted: {mounted.stderr.strip()[:120]}"
+        return
+    try:
+        yield None
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)  # nosec
+
+
+def drill_disk_full(workdir: Path, short: bool) -> list[Result]:
+    universe = Universe(23, 15, 0.3) if short else Universe(23, 30, 0.5)
+    size = "1m" if short else "2m"
+    result = Result("disk full", f"{universe}, lake on a {size} tmpfs")
+    mount_point = workdir / "disk-full" / "mnt"
+    with tmpfs(mount_point, size) as reason:
+        if reason:
+            result.skipped = reason
+            return [result]
+        drill = Drill(mount_point, universe, short)
+        with ReplayerProcess(now=NOW, **universe.flags()) as proc:
+            code, err = drill.ingest(proc.base_url, TRAKT_FLUSH_RECORDS="200")
+            result.exit_codes.append(code)
+            lake = BronzeLake(drill.data / "lake" / "bronze")
+            readable = []
+            for table in ("titles", "comments", "episodes", "ratings", "quarantine"):
+                try:
+                    lake.read(table)
+                    readable.append(table)
+                except Exception as exc:  # any failure to read is the finding
+                    result.note += f"{table} unreadable: {str(exc)[:80]}; "
+            traceback = has_traceback(err)
+            if traceback:
+                result.note += "a Python traceback was printed; "
+            if code != 5:
+                result.note += f"first run said: {(err.strip().splitlines() or ['nothing'])[-1][:200]}; "
+            # Recovery: move the data to a roomy disk and resume.
+            roomy = Drill(workdir / "disk-full" / "roomy", universe, short)
+            shutil.rmtree(roomy.data)
+            shutil.copytree(drill.data, roomy.data)
+            start = time.monotonic()
+            code, _ = roomy.ingest(proc.base_url, "--resume")
+            result.exit_codes += [code, roomy.build()]
+            result.recover_s = time.monotonic() - start
+        roomy.compare(roomy.truth(), result)
+    result.expected_ok = (
+        result.exit_codes[0] == 5 and not traceback and len(readable) == 5 and result.exit_codes[1:] == [0, 0]
+    )
+    result.note += f"{len(readable)}/5 tables readable after the failure; recover = copy + --resume"
+    return [result]
+
+
+def drill_live_clock(workdir: Path, short: bool) -> list[Result]:
+    universe = Universe(37, 12, 0.2) if short else Universe(37, 20, 0.3)
+    speed = 86_400.0  # a universe day per wall second: new comments, edits and likes during the run
+    drill = Drill(workdir / "live", universe, short)
+    result = Result("live clock", f"{universe}, clock x{speed:.0f}, then incremental")
+    with ReplayerProcess(now=NOW, clock="live", speed=speed, **universe.flags()) as proc:
+        code, err = drill.ingest(proc.base_url)
+        result.exit_codes.append(code)
+        frozen = proc.clock(freeze=True)
+        as_of = str(frozen.get("now") or proc.health()["now"])
+        start = time.monotonic()
+        code, err = drill.ingest(proc.base_url)
+        result.exit_codes += [code, drill.build()]
+        result.recover_s = time.monotonic() - start
+    drill.compare(drill.truth(as_of=as_of), result)
+    result.expected_ok = result.exit_codes == [0, 0, 0]
+    result.note = f"truth as of {as_of}; recover = incremental run + build"
+    if code:
+        result.note += f"; {err.strip()[-160:]}"
+    return [result]
+
+
+DRILLS: dict[str, Callable[[Path, bool], list[Result]]] = {
+    "chaos": drill_chaos,
+    "kill9": drill_kill9,
+    "api-gone": drill_api_gone,
+    "live-clock": drill_live_clock,
+    "schema-drift": drill_schema_drift,
+    "warehouse-lock": drill_warehouse_lock,
+    "checkpoint": drill_checkpoint,
+    "disk-full": drill_disk_full,
+}
+
+
+def run(names: list[str], short: bool, workdir: Path) -> list[Result]:
+    results: list[Result] = []
+    print(HEADER, flush=True)
+    for name in names:
+        started = time.monotonic()
+        try:
+            rows = DRILLS[name](workdir / name, short)
+        except Exception as exc:  # a drill that crashes is a failed drill, not a crash
+            rows = [Result(name, "-", note=f"drill crashed: {type(exc).__name__}: {str(exc)[:200]}")]
+        for row in rows:
+            print(row.row(), flush=True)
+        print(f"<!-- {name}: {time.monotonic() - started:.1f} s -->", flush=True)
+        results += rows
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--short", action="store_true", help="tiny universes and short outages (CI)")
+    parser.add_argument("--only", nargs="+", choices=sorted(DRILLS), metavar="NAME", help="drills to run")
+    parser.add_argument("--keep", type=Path, help="work in this directory and keep it")
+    args = parser.parse_args(argv)
+    names = args.only or list(DRILLS)
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        results = run(names, args.short, args.keep)
+    else:
+        with tempfile.TemporaryDirectory(prefix="drills-") as tmp:
+            results = run(names, args.short, Path(tmp))
+    failed = [r for r in results if r.verdict == "FAIL"]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
