@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import duckdb
 import yaml
@@ -150,8 +151,9 @@ class Drill:
         return truth_of(out, as_of=as_of, now=NOW, **self.universe.flags(), **flags)
 
     def build(self) -> int:
-        os.environ["OPENLINEAGE_DISABLED"] = "true"
-        return run_dbt(self.dbt_args, self.data, check=False).returncode
+        # Only for this call: the drills may run inside the test suite's process.
+        with patch.dict(os.environ, {"OPENLINEAGE_DISABLED": "true"}):
+            return run_dbt(self.dbt_args, self.data, check=False).returncode
 
     def compare(self, truth: Truth, result: Result) -> None:
         """Lost, duplicated and wrong rows of gold.fct_comments against the truth's valid comments."""
@@ -380,8 +382,8 @@ def drill_warehouse_lock(workdir: Path, short: bool) -> list[Result]:
     try:
         assert locker.stdout is not None  # nosec B101  # narrowing for mypy
         locker.stdout.readline()
-        os.environ["OPENLINEAGE_DISABLED"] = "true"
-        blocked = run_dbt(drill.dbt_args, drill.data, check=False)
+        with patch.dict(os.environ, {"OPENLINEAGE_DISABLED": "true"}):
+            blocked = run_dbt(drill.dbt_args, drill.data, check=False)
         result.exit_codes.append(blocked.returncode)
         lines = (blocked.stdout + blocked.stderr).strip().splitlines()
         # What an operator reads first is the last line (run_dbt's DbtError keeps the tail).
