@@ -82,8 +82,7 @@ titles as (
             changed_days.title_trakt_id,
             changed_days.media_type,
             changed_days.has_new_comment,
-            cast(floor(greatest(date_diff('day', titles.anchor_date, changed_days.created_date), 0) / 7) as integer)
-                as week_index
+            {{ weeks_since_anchor('titles.anchor_date', 'changed_days.created_date') }} as week_index
         from changed_days
         inner join titles
             on changed_days.title_trakt_id = titles.title_trakt_id
@@ -136,8 +135,7 @@ anchored_days as (
     select
         days.*,
         titles.anchor_date,
-        cast(floor(greatest(date_diff('day', titles.anchor_date, days.created_date), 0) / 7) as integer)
-            as week_index
+        {{ weeks_since_anchor('titles.anchor_date', 'days.created_date') }} as week_index
     from days
     inner join titles
         on days.title_trakt_id = titles.title_trakt_id
@@ -171,8 +169,7 @@ anchored_comments as (
         comments.title_trakt_id,
         comments.media_type,
         comments.user_slug,
-        cast(floor(greatest(date_diff('day', titles.anchor_date, comments.created_date), 0) / 7) as integer)
-            as week_index
+        {{ weeks_since_anchor('titles.anchor_date', 'comments.created_date') }} as week_index
     from comments
     inner join titles
         on comments.title_trakt_id = titles.title_trakt_id

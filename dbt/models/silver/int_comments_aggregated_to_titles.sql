@@ -37,7 +37,7 @@ anchored_days as (
         days.*,
         titles.anchor_date,
         -- d: whole days since the anchor, pre-release comments counted as day 0.
-        greatest(date_diff('day', titles.anchor_date, days.created_date), 0) as d
+        {{ days_since_anchor('titles.anchor_date', 'days.created_date') }} as d
     from days
     inner join titles
         on days.title_trakt_id = titles.title_trakt_id
