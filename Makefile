@@ -47,8 +47,12 @@ demo: setup  ## run the main job end to end on the embedded defaults (replayer â
 pipeline: setup  ## ingest + dbt build + publish against TRAKT_BASE_URL / TRAKT_DATA_DIR (.env)
 	$(PY) -m orchestration.pipeline
 
+# Two pytest-xdist workers by default (CI has two cores; most tests wait on a replayer, a child
+# process or dbt). Modules stay whole on one worker, so module fixtures are built once.
+# PYTEST_WORKERS=0 runs everything in one process.
+PYTEST_WORKERS ?= 2
 test: setup browser postgres  ## run the whole test suite with coverage (ingest_trakt must stay at 80% or more)
-	$(PY) -m pytest --cov --cov-report=term-missing:skip-covered --durations=15
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadscope --cov --cov-report=term-missing:skip-covered --durations=25
 	@echo "ingest_trakt line coverage (floor 80%):"
 	@$(VENV)/bin/coverage report --include='ingest_trakt/*' --fail-under=80 | tail -1
 

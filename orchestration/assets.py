@@ -36,6 +36,7 @@ from pydantic import Field
 from ingest_trakt.errors import ExitCode
 from ingest_trakt.runner import RunOptions, parse_ts
 from observability import health
+from observability.history import dbt_target_dir
 from observability.lineage import ParentRun, lineage_environ
 from orchestration.partitions import daily_partitions
 from orchestration.pipeline import (
@@ -174,7 +175,8 @@ def trakt_ingestion(
 
 
 # -- dbt ----------------------------------------------------------------------------------------
-dbt_project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
+# DBT_TARGET_PATH (dbt's own variable) moves every artefact, the manifest read here included.
+dbt_project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR, target_path=dbt_target_dir())
 
 
 def _manifest_is_stale(manifest: Path) -> bool:
@@ -291,7 +293,7 @@ def published_marts(context: AssetExecutionContext, trakt: TraktApiResource) -> 
     description="The MetricFlow semantic manifest (semantic models, metrics, saved queries) built by dbt.",
 )
 def semantic_layer(context: AssetExecutionContext) -> MaterializeResult[None]:
-    manifest = json.loads((DBT_DIR / "target" / "semantic_manifest.json").read_text())
+    manifest = json.loads((dbt_project.manifest_path.parent / "semantic_manifest.json").read_text())
     metrics = sorted(m["name"] for m in manifest.get("metrics", []))
     saved = sorted(s["name"] for s in manifest.get("saved_queries", []))
     models = sorted(s["name"] for s in manifest.get("semantic_models", []))

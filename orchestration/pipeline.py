@@ -72,7 +72,37 @@ LEADERBOARDS = (
 
 
 class DbtError(RuntimeError):
-    """dbt exited non-zero; the message carries the tail of its log."""
+    """dbt exited non-zero; the message says why in dbt's words, without Python tracebacks."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+# DuckDB's single-writer lock, as dbt-duckdb lets it escape (inside a traceback) when another
+# process holds the warehouse open for writing.
+_LOCK = re.compile(
+    r'Could not set lock on file "(?P<path>[^"]+)": Conflicting lock is held in (?P<program>.+?) '
+    r"\(PID (?P<pid>\d+)\)"
+)
+_TRACEBACK_FRAME = re.compile(r"^(Traceback \(most recent call last\):|  File \"|    )")
+
+
+def dbt_failure_summary(args: list[str], exit_code: int, output: str) -> str:
+    """What an operator needs from a failed dbt call: one line for a locked warehouse (the usual
+    cause when Dagster, a backfill or a notebook holds the file), else the tail of dbt's own log
+    with Python traceback frames removed (dbt-duckdb lets some adapter errors escape as tracebacks)."""
+    command = f"dbt {' '.join(args)}"
+    lock = _LOCK.search(output)
+    if lock:
+        return (
+            f"{command}: the warehouse {lock['path']} is locked by another process "
+            f"(PID {lock['pid']}, {lock['program']}); DuckDB allows one writer at a time: "
+            "wait for that process to finish or stop it, then run again (nothing was changed)"
+        )
+    lines = [line for line in output.splitlines() if line.strip() and not _TRACEBACK_FRAME.match(line)]
+    tail = "\n".join(lines[-30:])
+    return f"{command} failed (exit {exit_code}):\n{tail}"
 
 
 def dbt_executable() -> str:
@@ -117,8 +147,8 @@ def run_dbt(
         command, cwd=DBT_DIR, env=env, capture_output=True, text=True, check=False
     )
     if check and result.returncode != 0:
-        tail = "\n".join((result.stdout + result.stderr).splitlines()[-30:])
-        raise DbtError(f"dbt {' '.join(args)} failed (exit {result.returncode}):\n{tail}")
+        summary = dbt_failure_summary(args, result.returncode, result.stdout + result.stderr)
+        raise DbtError(summary, result.returncode)
     return result
 
 

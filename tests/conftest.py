@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +68,17 @@ def client_for(proc: ReplayerProcess, **overrides: str) -> httpx.Client:
 def api(small_replayer: ReplayerProcess) -> Iterator[httpx.Client]:
     with client_for(small_replayer) as client:
         yield client
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist (``make test`` runs two workers) each worker gets its own dbt target and log
+    directories: dbt rewrites manifest.json, partial_parse.msgpack and run_results.json on every call,
+    and two builds sharing dbt/target would read each other's half-written files."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and "DBT_TARGET_PATH" not in os.environ:
+        root = Path(__file__).resolve().parents[1] / "dbt" / "target" / f"xdist-{worker}"
+        os.environ["DBT_TARGET_PATH"] = str(root)
+        os.environ["DBT_LOG_PATH"] = str(root / "logs")
 
 
 UNIVERSE: dict[str, Any] = {"seed": 31, "titles": 30, "scale": 0.2}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -49,27 +50,45 @@ def test_rebuilding_on_the_same_bronze_changes_nothing(built: Built) -> None:
     assert after == before
 
 
-@pytest.mark.parametrize("explicit_as_of", [False, True], ids=["latest", "as_of_var"])
-def test_incremental_build_equals_full_refresh(
-    replayer_factory: Callable[..., ReplayerProcess], tmp_path: Path, explicit_as_of: bool
-) -> None:
-    """Without vars the second build takes the incremental paths (touched days, pairs, weeks and
-    users); with an explicit as_of_date var the per-title models recompute every title."""
+@dataclass(frozen=True)
+class SecondIngestion:
+    """A warehouse built once, then a second (incremental) ingestion six days later, not yet built."""
+
+    data: Path
+    now: str
+
+
+@pytest.fixture(scope="module")
+def second_ingestion(
+    replayer_factory: Callable[..., ReplayerProcess], tmp_path_factory: pytest.TempPathFactory
+) -> SecondIngestion:
     proc = replayer_factory(fresh=True, **UNIVERSE)
-    data = tmp_path / "incremental"
+    data = tmp_path_factory.mktemp("incremental") / "data"
     assert ingest(proc, data).exit_code == 0
-    run_dbt(["build"], data)
+    # `run`, not `build`: the data tests of this first state are the `built` fixture's business.
+    run_dbt(["run"], data)
     moved = proc.clock(advance_seconds=6 * 86_400)
     second = ingest(proc, data)
     assert second.summary.mode == "incremental"
-    as_of = {"as_of_date": moved["now"][:10]} if explicit_as_of else None
+    return SecondIngestion(data, moved["now"])
+
+
+@pytest.mark.parametrize("explicit_as_of", [False, True], ids=["latest", "as_of_var"])
+def test_incremental_build_equals_full_refresh(
+    second_ingestion: SecondIngestion, tmp_path: Path, explicit_as_of: bool
+) -> None:
+    """Without vars the second build takes the incremental paths (touched days, pairs, weeks and
+    users); with an explicit as_of_date var the per-title models recompute every title."""
+    data = tmp_path / "incremental"
+    shutil.copytree(second_ingestion.data, data)
+    as_of = {"as_of_date": second_ingestion.now[:10]} if explicit_as_of else None
     run_dbt(["build"], data, dbt_vars=as_of)
     full = tmp_path / "full"
     shutil.copytree(data, full, ignore=shutil.ignore_patterns("warehouse.duckdb*"))
-    run_dbt(["build", "--full-refresh"], full, dbt_vars=as_of)
+    run_dbt(["run", "--full-refresh"], full, dbt_vars=as_of)
     assert table_digests(data, "gold", GOLD) == table_digests(full, "gold", GOLD)
     # And both equal the truth at the new time.
-    truth = truth_of(tmp_path / "truth", as_of=moved["now"], now=NOW, **UNIVERSE)
+    truth = truth_of(tmp_path / "truth", as_of=second_ingestion.now, now=NOW, **UNIVERSE)
     with duckdb.connect(str(warehouse_path(data)), read_only=True) as con:
         cursor = con.execute("select * from gold.mart_title_engagement")
         names = [d[0] for d in cursor.description]

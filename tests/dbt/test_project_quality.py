@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from observability.history import dbt_target_dir
 from orchestration.pipeline import DBT_DIR, dbt_env, run_dbt
 from tests.conftest import Built
 
@@ -23,7 +24,7 @@ PREFIXES = {"silver": ("stg_", "int_"), "gold": ("fct_", "dim_", "mart_")}
 @pytest.fixture(scope="module")
 def manifest(built: Built) -> dict[str, Any]:
     run_dbt(["parse"], built.data_dir)
-    return json.loads((DBT_DIR / "target" / "manifest.json").read_text())
+    return json.loads((dbt_target_dir() / "manifest.json").read_text())
 
 
 def _models(manifest: dict[str, Any]) -> list[dict[str, Any]]:

@@ -35,6 +35,10 @@ from tests.orchestration.jobs import daily_pipeline
 Factory = Callable[..., ReplayerProcess]
 UNIVERSE: dict[str, Any] = {"seed": 41, "titles": 10, "scale": 0.1}
 REPO = Path(__file__).resolve().parents[2]
+# Steps run in the CLI's process: the default multiprocess executor would start a child per step
+# that imports the code location again (about 10 s each here). test_a_chaos_run_re_executed_...
+# below runs the job on that default executor.
+IN_PROCESS = ["--config-json", json.dumps({"execution": {"config": {"in_process": {}}}})]
 
 
 def today() -> str:
@@ -64,7 +68,17 @@ def gold_comment_ids(data_dir: Path) -> set[int]:
 def dagster_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     dagster = str(Path(sys.executable).with_name("dagster"))
     return subprocess.run(
-        [dagster, "asset", "materialize", "-m", "orchestration.definitions", "--select", "*", *args],
+        [
+            dagster,
+            "asset",
+            "materialize",
+            "-m",
+            "orchestration.definitions",
+            "--select",
+            "*",
+            *IN_PROCESS,
+            *args,
+        ],
         capture_output=True,
         text=True,
         timeout=900,
