@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 export TRAKT_DATA_DIR ?= $(CURDIR)/data
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help setup browser postgres demo pipeline test lint format replayer dbt-compile docs dagster slo health dash screenshots notebooks bench peers drill clean requirements
+.PHONY: help setup browser postgres java demo pipeline spark-build test lint format replayer dbt-compile docs dagster slo health dash screenshots notebooks bench peers drill clean requirements
 
 help:  ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -41,17 +41,27 @@ postgres:  ## install Debian's PostgreSQL server for tests/infra when missing
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends postgresql >/dev/null; }
 
+# The dbt spark target (tests/dbt/test_spark_target.py) needs a Java runtime for pyspark.
+java:  ## install Debian's Java 17 runtime for the spark target when no java is on PATH
+	@command -v java >/dev/null 2>&1 || { \
+	  echo "installing Debian's openjdk-17-jre-headless (spark target)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless >/dev/null; }
+
 demo: setup  ## run the main job end to end on the embedded defaults (replayer → ingest → dbt → metrics)
 	$(PY) -m orchestration.demo
 
 pipeline: setup  ## ingest + dbt build + publish against TRAKT_BASE_URL / TRAKT_DATA_DIR (.env)
 	$(PY) -m orchestration.pipeline
 
+spark-build: setup java  ## dbt build on a local SparkSession from the same bronze lake (Spark's state in $TRAKT_DATA_DIR/spark; ARGS=...)
+	$(PY) -m orchestration.spark build $(ARGS)
+
 # Two pytest-xdist workers by default (CI has two cores; most tests wait on a replayer, a child
 # process or dbt). Modules stay whole on one worker, so module fixtures are built once.
 # PYTEST_WORKERS=0 runs everything in one process.
 PYTEST_WORKERS ?= 2
-test: setup browser postgres  ## run the whole test suite with coverage (ingest_trakt must stay at 80% or more)
+test: setup browser postgres java  ## run the whole test suite with coverage (ingest_trakt must stay at 80% or more)
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadscope --cov --cov-report=term-missing:skip-covered --durations=25
 	@echo "ingest_trakt line coverage (floor 80%):"
 	@$(VENV)/bin/coverage report --include='ingest_trakt/*' --fail-under=80 | tail -1

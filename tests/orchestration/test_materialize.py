@@ -88,34 +88,29 @@ def dagster_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[
     )
 
 
-def test_cli_materializes_one_day_then_a_three_day_backfill(
-    replayer_factory: Factory, tmp_path: Path
-) -> None:
+def test_cli_backfills_three_days_in_one_run(replayer_factory: Factory, tmp_path: Path) -> None:
+    """``dagster asset materialize --partition-range`` as an operator types it, on a fresh data dir.
+    (One partition at a time is test_in_process_materialization_of_one_partition below.)"""
     proc = replayer_factory(**UNIVERSE)
     data, home = tmp_path / "data", tmp_path / "dagster"
     home.mkdir()
     env = env_for(proc, data, home)
-    one_day = dagster_cli("--partition", today(), env=env)
-    assert one_day.returncode == 0, one_day.stderr[-3000:]
-    truth = truth_of(tmp_path / "truth", now=NOW, **UNIVERSE)
-    assert_bronze_matches_truth(data, truth)
-    assert gold_comment_ids(data) == set(truth.valid)
-    assert json.loads((data / "published" / "_manifest.json").read_text())["titles"] == UNIVERSE["titles"]
-
     start = (datetime.now(UTC).date() - timedelta(days=4)).isoformat()
     end = (datetime.now(UTC).date() - timedelta(days=2)).isoformat()
     backfill = dagster_cli("--partition-range", f"{start}...{end}", env=env)
     assert backfill.returncode == 0, backfill.stderr[-3000:]
     output = backfill.stdout + backfill.stderr
-    # One run for the three days: one ingestion re-reading from the first day, one dbt build with the window.
+    # One run for the three days: one ingestion, one dbt build with the window as its vars.
     assert output.count("RUN_SUCCESS") == 1
     assert f'"partition_start": "{start}"' in output
     state = StateStore(data / "state")
     latest = state.runs(1)[0]
     state.close()
     assert latest["status"] == "completed"
+    truth = truth_of(tmp_path / "truth", now=NOW, **UNIVERSE)
     assert_bronze_matches_truth(data, truth)
     assert gold_comment_ids(data) == set(truth.valid)
+    assert json.loads((data / "published" / "_manifest.json").read_text())["titles"] == UNIVERSE["titles"]
 
 
 def test_in_process_materialization_of_one_partition(

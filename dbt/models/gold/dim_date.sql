@@ -19,7 +19,7 @@ bounds as (
 
 days as (
 
-    select cast(unnest(generate_series(first_day, last_day, interval 1 day)) as date) as date_day
+    select {{ date_series('first_day', 'last_day') }} as date_day
     from bounds
     where first_day is not null
 
@@ -29,12 +29,12 @@ final as (
 
     select
         date_day,
-        cast(date_trunc('week', date_day) as date) as week_start_date,
-        cast(date_trunc('month', date_day) as date) as month_start_date,
-        year(date_day) as year_number,
-        month(date_day) as month_number,
-        isodow(date_day) as iso_day_of_week,
-        isodow(date_day) >= 6 as is_weekend
+        cast({{ dbt.date_trunc('week', 'date_day') }} as date) as week_start_date,
+        cast({{ dbt.date_trunc('month', 'date_day') }} as date) as month_start_date,
+        cast(year(date_day) as bigint) as year_number,
+        cast(month(date_day) as bigint) as month_number,
+        {{ iso_day_of_week('date_day') }} as iso_day_of_week,
+        {{ iso_day_of_week('date_day') }} >= 6 as is_weekend
     from days
 
 )

@@ -9,10 +9,10 @@ titles as (
 final as (
 
     select
-        media_type || ':' || cast(title_trakt_id as varchar) as title_key,
+        media_type || ':' || cast(title_trakt_id as {{ dbt.type_string() }}) as title_key,
         title_trakt_id,
         media_type,
-        coalesce(title, slug, media_type || ' ' || cast(title_trakt_id as varchar)) as title,
+        coalesce(title, slug, media_type || ' ' || cast(title_trakt_id as {{ dbt.type_string() }})) as title,
         slug,
         release_year,
         imdb_id,
@@ -22,8 +22,8 @@ final as (
         first_aired_at,
         anchor_date,
         anchor_source,
-        coalesce(genres, cast([] as varchar[])) as genres,
-        coalesce(genres[1], 'unknown') as primary_genre,
+        coalesce(genres, {{ dbt.array_construct([], dbt.type_string()) }}) as genres,
+        coalesce({{ first_element('genres') }}, 'unknown') as primary_genre,
         runtime_minutes,
         status,
         country,

@@ -15,8 +15,8 @@ final as (
     select
         pairs.user_slug,
         -- Usernames and privacy can change: take them from the user's most recent comment.
-        arg_max(pairs.latest_username, pairs.last_comment_at) as username,
-        arg_max(pairs.latest_is_private, pairs.last_comment_at) as is_private,
+        {{ arg_max('pairs.latest_username', 'pairs.last_comment_at') }} as username,
+        {{ arg_max('pairs.latest_is_private', 'pairs.last_comment_at') }} as is_private,
         min(pairs.first_comment_at) as first_comment_at,
         max(pairs.last_comment_at) as last_comment_at,
         cast(sum(pairs.comment_count) as bigint) as comments_total,

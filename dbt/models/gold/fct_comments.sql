@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         incremental_strategy='delete+insert',
         unique_key='comment_id',
         on_schema_change='append_new_columns',
@@ -50,7 +50,7 @@ final as (
     select
         comments.comment_id,
         comments.parent_id,
-        comments.media_type || ':' || cast(comments.title_trakt_id as varchar) as title_key,
+        comments.media_type || ':' || cast(comments.title_trakt_id as {{ dbt.type_string() }}) as title_key,
         comments.title_trakt_id,
         comments.media_type,
         comments.grain,
@@ -68,7 +68,7 @@ final as (
         comments.word_count,
         titles.anchor_date,
         -- Whole days from the anchor (00:00 UTC) to the comment; negative before release.
-        date_diff('day', titles.anchor_date, comments.created_date) as days_since_release,
+        {{ days_between('titles.anchor_date', 'comments.created_date') }} as days_since_release,
         comments.fetched_at
     from comments
     inner join titles

@@ -9,7 +9,7 @@ ratings as (
 final as (
 
     select
-        media_type || ':' || cast(title_trakt_id as varchar) as title_key,
+        media_type || ':' || cast(title_trakt_id as {{ dbt.type_string() }}) as title_key,
         title_trakt_id,
         media_type,
         snapshot_date,

@@ -27,12 +27,12 @@ recent as (
 
     -- Breadth over the trailing 30 days moves with the as-of date, so it is counted here.
     select
-        enriched.media_type || ':' || cast(enriched.title_trakt_id as varchar) as title_key,
+        enriched.media_type || ':' || cast(enriched.title_trakt_id as {{ dbt.type_string() }}) as title_key,
         count(distinct enriched.user_slug) as unique_commenters_30d
     from {{ ref('int_comments_enriched') }} as enriched
     cross join as_of
     where
-        enriched.created_date > as_of.as_of_date - interval 30 day
+        enriched.created_date > {{ dbt.dateadd('day', -30, 'as_of.as_of_date') }}
         and enriched.created_date <= as_of.as_of_date
     group by enriched.media_type, enriched.title_trakt_id
 
@@ -66,7 +66,7 @@ metrics as (
         stats.half_life_days,
         coalesce(stats.active_weeks_26, 0) as active_weeks_26,
         stats.late_comments / nullif(stats.comments_in_horizon, 0) as late_share_90d,
-        date_diff('day', titles.anchor_date, as_of.as_of_date) < {{ horizon }} as durability_censored
+        {{ days_between('titles.anchor_date', 'as_of.as_of_date') }} < {{ horizon }} as durability_censored
     from titles
     cross join as_of
     left join stats on titles.title_key = stats.title_key

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         incremental_strategy='delete+insert',
         unique_key='title_key',
         on_schema_change='append_new_columns',
@@ -248,7 +248,7 @@ spine as (
 
     select
         spans.*,
-        unnest(range(0, spans.last_week + 1)) as week_index
+        {{ integer_series('0', 'spans.last_week') }} as week_index
     from spans
 
 ),
@@ -256,11 +256,11 @@ spine as (
 final as (
 
     select
-        spine.media_type || ':' || cast(spine.title_trakt_id as varchar) as title_key,
+        spine.media_type || ':' || cast(spine.title_trakt_id as {{ dbt.type_string() }}) as title_key,
         spine.title_trakt_id,
         spine.media_type,
         cast(spine.week_index as integer) as week_index,
-        cast(spine.anchor_date + to_days(cast(7 * spine.week_index as integer)) as date) as week_start_date,
+        cast({{ dbt.dateadd('day', '7 * spine.week_index', 'spine.anchor_date') }} as date) as week_start_date,
         coalesce(weekly.comment_count, 0) as comment_count,
         coalesce(weekly.top_level_comments, 0) as top_level_comments,
         coalesce(weekly.reply_count, 0) as reply_count,

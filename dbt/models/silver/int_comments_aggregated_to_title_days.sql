@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         incremental_strategy='delete+insert',
         unique_key=['title_trakt_id', 'media_type', 'created_date'],
         on_schema_change='append_new_columns',

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         incremental_strategy='delete+insert',
         unique_key=['title_trakt_id', 'media_type', 'user_slug'],
         on_schema_change='append_new_columns',
@@ -46,8 +46,8 @@ final as (
         min(comments.created_at) as first_comment_at,
         max(comments.created_at) as last_comment_at,
         -- Usernames and privacy can change: the pair's most recent comment says what they are now.
-        arg_max(comments.username, comments.created_at) as latest_username,
-        arg_max(comments.user_is_private, comments.created_at) as latest_is_private,
+        {{ arg_max('comments.username', 'comments.created_at') }} as latest_username,
+        {{ arg_max('comments.user_is_private', 'comments.created_at') }} as latest_is_private,
         max(comments.fetched_at) as last_fetched_at
     from comments
     {% if reads_new_rows_only(since) %}

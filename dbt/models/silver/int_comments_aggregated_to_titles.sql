@@ -121,7 +121,7 @@ aggregated as (
 final as (
 
     select
-        aggregated.media_type || ':' || cast(aggregated.title_trakt_id as varchar) as title_key,
+        aggregated.media_type || ':' || cast(aggregated.title_trakt_id as {{ dbt.type_string() }}) as title_key,
         aggregated.title_trakt_id,
         aggregated.media_type,
         aggregated.anchor_date,

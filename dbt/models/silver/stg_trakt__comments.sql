@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         incremental_strategy='delete+insert',
         unique_key='comment_id',
         on_schema_change='append_new_columns',
@@ -28,13 +28,12 @@ documents as (
     -- every field.
     select
         bronze.*,
-        from_json(
-            bronze.payload,
-            '{"parent_id": "BIGINT", "created_at": "VARCHAR", "updated_at": "VARCHAR", "comment": "VARCHAR",
-              "spoiler": "BOOLEAN", "review": "BOOLEAN", "replies": "BIGINT", "likes": "BIGINT",
-              "language": "VARCHAR", "user_rating": "INTEGER", "user_stats": {"rating": "INTEGER"},
-              "user": {"username": "VARCHAR", "private": "BOOLEAN", "ids": {"slug": "VARCHAR"}}}'
-        ) as doc
+        {{ parse_json_document('bronze.payload', {
+            'parent_id': 'bigint', 'created_at': 'string', 'updated_at': 'string', 'comment': 'string',
+            'spoiler': 'boolean', 'review': 'boolean', 'replies': 'bigint', 'likes': 'bigint',
+            'language': 'string', 'user_rating': 'integer', 'user_stats': {'rating': 'integer'},
+            'user': {'username': 'string', 'private': 'boolean', 'ids': {'slug': 'string'}}
+        }) }} as doc
     from bronze
 
 ),
@@ -52,8 +51,8 @@ parsed as (
         doc.user.ids.slug as user_slug,
         doc.user.username,
         doc.user.private as user_is_private,
-        cast(strptime(doc.created_at, '%Y-%m-%dT%H:%M:%S.%gZ') as timestamp) as created_at,
-        cast(strptime(doc.updated_at, '%Y-%m-%dT%H:%M:%S.%gZ') as timestamp) as updated_at,
+        {{ parse_api_timestamp('doc.created_at') }} as created_at,
+        {{ parse_api_timestamp('doc.updated_at') }} as updated_at,
         doc.comment as comment_text,
         doc.likes,
         doc.replies,
@@ -105,12 +104,12 @@ latest as (
 final as (
 
     select
-        latest.* exclude (first_fetched_at),
         {% if is_incremental() %}
+            latest.* exclude (first_fetched_at),
             -- least() skips nulls: rows built before this column existed keep the batch's value.
             least(current_versions.first_fetched_at, latest.first_fetched_at) as first_fetched_at
         {% else %}
-            latest.first_fetched_at
+            latest.*
         {% endif %}
     from latest
     {% if is_incremental() %}

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         incremental_strategy='delete+insert',
         unique_key=['show_trakt_id', 'season_number', 'episode_number'],
         on_schema_change='append_new_columns',
@@ -28,10 +28,9 @@ parsed as (
         title_trakt_id as show_trakt_id,
         season as season_number,
         episode as episode_number,
-        cast(json_extract(payload, '$.ids.trakt') as bigint) as episode_trakt_id,
-        json_extract_string(payload, '$.title') as episode_title,
-        cast(try_strptime(json_extract_string(payload, '$.first_aired'), '%Y-%m-%dT%H:%M:%S.%gZ') as timestamp)
-            as first_aired_at,
+        {{ json_value('payload', '$.ids.trakt', 'bigint') }} as episode_trakt_id,
+        {{ json_text('payload', '$.title') }} as episode_title,
+        {{ parse_api_timestamp(json_text('payload', '$.first_aired'), lenient=true) }} as first_aired_at,
         fetched_at
     from bronze
 

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         incremental_strategy='delete+insert',
         unique_key=['title_trakt_id', 'media_type', 'snapshot_date'],
         on_schema_change='append_new_columns',
@@ -28,10 +28,10 @@ parsed as (
         title_trakt_id,
         title_media_type as media_type,
         cast(fetched_at as date) as snapshot_date,
-        cast(json_extract(payload, '$.rating') as double) as rating,
-        cast(json_extract(payload, '$.votes') as bigint) as votes,
+        {{ json_value('payload', '$.rating', 'double') }} as rating,
+        {{ json_value('payload', '$.votes', 'bigint') }} as votes,
         {% for k in range(1, 11) -%}
-            cast(json_extract(payload, '$.distribution."{{ k }}"') as bigint) as votes_{{ k }},
+            {{ json_value('payload', '$.distribution.' ~ k, 'bigint') }} as votes_{{ k }},
         {% endfor -%}
         fetched_at
     from bronze
