@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 export TRAKT_DATA_DIR ?= $(CURDIR)/data
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help setup browser postgres java demo pipeline spark-build test lint format replayer dbt-compile docs dagster slo health dash screenshots notebooks bench peers drill clean requirements
+.PHONY: help setup browser postgres java demo pipeline spark-build test lint format replayer dbt-compile docs dagster slo health dash screenshots notebooks bench peers scale drill clean requirements
 
 help:  ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -115,6 +115,9 @@ bench: setup  ## run the benchmarks and print their figures (long: see bench/REA
 	$(PY) bench/replayer.py
 	$(PY) bench/ingest.py
 	$(PY) bench/transform.py
+
+scale: setup  ## scale curve 100 → 5,000 titles: ingest and dbt time, RSS, disk, with plots (bench/scale.py, ~15 min)
+	$(PY) bench/scale.py $(ARGS)
 
 drill: setup  ## reliability drills against the ground truth (ARGS="--short" or "--only kill9"); see docs/reliability.md
 	$(PY) bench/drills.py $(ARGS)

@@ -1,5 +1,11 @@
-"""Peak memory of a child process, shared by the benchmark scripts."""
+"""Peak memory, wall time and CPU time of a child process, shared by the benchmark scripts."""
 
+from __future__ import annotations
+
+import os
+import subprocess  # nosec B404  # our own interpreters and tools, never a shell
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -12,3 +18,53 @@ def peak_rss_mb(pid: int) -> float:
     except OSError:
         pass
     return 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ChildRun:
+    seconds: float  # wall, spawn to exit
+    cpu_seconds: float  # user + system of the child and of the children it waited for
+    peak_rss_mb: float  # VmHWM of the child itself, polled every 50 ms
+    returncode: int
+    output: str  # stdout (stderr too when ``merge_stderr``)
+
+
+def run_child(
+    cmd: list[str],
+    *,
+    env: dict[str, str],
+    cwd: Path,
+    timeout: float | None = None,
+    merge_stderr: bool = False,
+) -> ChildRun:
+    """Run a child to completion and measure it. Its CPU time comes from ``wait4``'s resource
+    usage, so it counts the child alone even when other work runs on the machine (wall time
+    does not: on a shared machine, compare CPU seconds as well). Past ``timeout`` the child is
+    killed and its return code says so."""
+    out = cwd / f".child-{os.getpid()}-{time.monotonic_ns()}.out"
+    with out.open("w+") as stdout:
+        started = time.perf_counter()
+        child = subprocess.Popen(  # nosec B603  # argv list, no shell
+            cmd,
+            env=env,
+            cwd=cwd,
+            stdout=stdout,
+            stderr=subprocess.STDOUT if merge_stderr else subprocess.DEVNULL,
+        )
+        peak = 0.0
+        while True:
+            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+            if pid:
+                break
+            peak = max(peak, peak_rss_mb(child.pid))
+            if timeout is not None and time.perf_counter() - started > timeout:
+                child.kill()
+            time.sleep(0.05)
+        seconds = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        stdout.seek(0)
+        output = stdout.read()
+    out.unlink()
+    # Not wait4's ru_maxrss: it also counts the pages the child shared with this process between
+    # fork and exec. VmHWM is a high-water mark, so polling it loses only the last 50 ms.
+    return ChildRun(seconds, usage.ru_utime + usage.ru_stime, peak, child.returncode, output)

@@ -8,7 +8,6 @@ would leave it in shell history and process lists.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from datetime import UTC, datetime
@@ -83,7 +82,7 @@ def run(
 ) -> None:
     """Ingest titles, episodes, comments (with replies) and ratings into the bronze lake."""
     from ingest_trakt.observe import Reporter, configure_logging
-    from ingest_trakt.runner import IngestRun, RunOptions
+    from ingest_trakt.runner import IngestRun, RunOptions, run_blocking
 
     try:
         settings = load_settings(
@@ -105,7 +104,7 @@ def run(
     console = Console()
     try:
         with Reporter(interactive=interactive) as reporter:
-            result = asyncio.run(IngestRun(settings, options, reporter).execute())
+            result = run_blocking(IngestRun(settings, options, reporter).execute())
     except IngestError as exc:
         _fail(str(exc), exc.exit_code)
         return

@@ -1,4 +1,4 @@
-"""TraktClient: httpx with keep-alive, the shared rate budget, retries and pagination.
+"""TraktClient: httpx's transport with keep-alive, the shared rate budget, retries and pagination.
 
 Every request goes through ``RateBudget.acquire`` (proactive) and ``retry.classify`` (reactive).
 Retries use tenacity: exponential backoff with full jitter for transient failures, ``Retry-After``
@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import random
+import urllib.request
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import structlog
@@ -85,6 +87,17 @@ class Page:
     response: ApiResponse
 
 
+def environment_proxy(base_url: str) -> str | None:
+    """The proxy the environment sets for ``base_url`` (``HTTPS_PROXY``, ``ALL_PROXY``, ...,
+    minus ``NO_PROXY``), as ``httpx.AsyncClient`` would have used: the transport does not read
+    the environment itself."""
+    parts = urlsplit(base_url)
+    proxies = urllib.request.getproxies_environment()
+    if not proxies or urllib.request.proxy_bypass(parts.hostname or ""):
+        return None
+    return proxies.get(parts.scheme) or proxies.get("all")
+
+
 class _Attempts:
     """Separate retry budgets for 429s and for everything else."""
 
@@ -123,26 +136,37 @@ class TraktClient:
         # Connection-level failures in a row, across every worker: any HTTP answer resets it.
         self.connection_failures = 0
         self._rng = rng or random.Random()  # noqa: S311  # nosec B311  # jitter, not cryptography
-        self._http = httpx.AsyncClient(
-            base_url=settings.base_url,
-            headers={
+        self._base_url = settings.base_url  # validated: http(s), no trailing slash
+        self._headers = httpx.Headers(
+            {
+                # What httpx.AsyncClient sent by default (compressed answers are decoded by
+                # httpx's Response, as before), then the API's own headers.
+                "Accept": "*/*",
+                "Accept-Encoding": "gzip, deflate",
+                "Connection": "keep-alive",
                 "trakt-api-key": settings.api_key(),
                 "trakt-api-version": "2",
                 "Content-Type": "application/json",
                 "User-Agent": settings.user_agent,
-            },
-            timeout=httpx.Timeout(settings.timeout_seconds),
-            # One request in flight per title worker: more pooled connections only make httpcore's
-            # per-request scan of the pool longer.
+            }
+        )
+        self._timeout = httpx.Timeout(settings.timeout_seconds).as_dict()
+        # httpx's transport, not an ``httpx.AsyncClient``: the client's layer (URL merging, a
+        # cookie jar filled from every answer, auth, redirect and event hooks) was a fifth to a
+        # quarter of the CPU of each request (docs/performance.md), and this API needs none of
+        # it: the key is a header, redirects are not followed, no cookie is needed. Requests,
+        # answers, gzip decoding and errors are httpx's as before. One request in flight per
+        # title worker: more pooled connections only make httpcore's per-request scan longer.
+        self._transport = httpx.AsyncHTTPTransport(
             limits=httpx.Limits(
                 max_connections=settings.concurrency + 2,
                 max_keepalive_connections=settings.concurrency + 2,
             ),
-            follow_redirects=False,
+            proxy=environment_proxy(settings.base_url),
         )
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self._transport.aclose()
 
     async def __aenter__(self) -> TraktClient:
         return self
@@ -154,8 +178,19 @@ class TraktClient:
     async def _once(self, path: str, params: dict[str, Any], expect: Expect) -> ApiResponse:
         await self.budget.acquire()
         self.stats.requests += 1
+        request = httpx.Request(
+            "GET",
+            self._base_url + path,
+            params=params,
+            headers=self._headers,
+            extensions={"timeout": self._timeout},
+        )
         try:
-            response = await self._http.get(path, params=params)
+            response = await self._transport.handle_async_request(request)
+            try:
+                body = await response.aread()
+            finally:
+                await response.aclose()
         except httpx.TimeoutException as exc:
             raise self._connection_failed(f"GET {path}: timed out ({type(exc).__name__})") from None
         except httpx.TransportError as exc:
@@ -166,7 +201,7 @@ class TraktClient:
         self.stats.by_status[status] = self.stats.by_status.get(status, 0) + 1
         headers = response.headers  # case-insensitive; no copy per response
         try:
-            outcome = classify(status, headers, response.content, expect, f"GET {path}")
+            outcome = classify(status, headers, body, expect, f"GET {path}")
         except RateLimited as exc:
             self.stats.rate_limited += 1
             if exc.ratelimit:

@@ -10,7 +10,8 @@ of every comment that has any. Pagination follows Trakt's ``X-Pagination-Page`` 
 
 Prints one JSON line: wall seconds, HTTP requests sent and answered 429 (counted by wrapping
 ``requests.Session.send``: the API's own counters are not exposed), and the outcome.
-Usage: ``python dlt_trakt.py --base-url URL --duckdb PATH [--workdir DIR] [--page-limit 100]``
+Usage: ``python dlt_trakt.py --base-url URL --duckdb PATH [--workdir DIR] [--page-limit 100]
+[--parallelized]``
 """
 
 from __future__ import annotations
@@ -88,8 +89,14 @@ class TraktHeaderPaginator(BasePaginator):  # type: ignore[misc]
         request.params = {**(request.params or {}), "page": self.page + 1}
 
 
-def build_source(base_url: str, headers: dict[str, str], page_limit: int) -> list[Any]:
-    """The rest_api resources, plus a replies transformer per comment resource."""
+def build_source(
+    base_url: str, headers: dict[str, str], page_limit: int, *, parallelized: bool = False
+) -> list[Any]:
+    """The rest_api resources, plus a replies transformer per comment resource.
+
+    ``parallelized`` is dlt's own switch (``resource_defaults``): resources are extracted side by
+    side in dlt's thread pool, and each parent item's child requests run as deferred calls there.
+    """
     limit = {"limit": page_limit}
     comments = {"table_name": "comments", "primary_key": "id", "write_disposition": "append"}
 
@@ -98,7 +105,7 @@ def build_source(base_url: str, headers: dict[str, str], page_limit: int) -> lis
 
     config: dict[str, Any] = {
         "client": {"base_url": base_url, "headers": headers, "paginator": TraktHeaderPaginator()},
-        "resource_defaults": {"write_disposition": "append"},
+        "resource_defaults": {"write_disposition": "append", "parallelized": parallelized},
         "resources": [
             {
                 "name": "movies",
@@ -171,11 +178,23 @@ def build_source(base_url: str, headers: dict[str, str], page_limit: int) -> lis
     def replies_of(name: str) -> Any:
         # A rest_api child resource would request /replies for every comment, most of which have
         # none; a transformer asks only for those whose ``replies`` count is positive, as we do.
-        @dlt.transformer(name=f"{name}_replies", table_name="comments", write_disposition="append")  # type: ignore[untyped-decorator]
-        def replies(items: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+        def fetch(items: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
             for item in items:
                 if item.get("replies"):
                     yield from client.paginate(f"comments/{item['id']}/replies", params=limit)
+
+        hints = {"name": f"{name}_replies", "table_name": "comments", "write_disposition": "append"}
+        if parallelized:
+            # dlt runs a transformer that returns (not yields) its items in its thread pool.
+            @dlt.transformer(**hints, parallelized=True)  # type: ignore[untyped-decorator]
+            def replies_parallel(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+                return [reply for page in fetch(items) for reply in page]
+
+            return replies_parallel
+
+        @dlt.transformer(**hints)  # type: ignore[untyped-decorator]
+        def replies(items: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+            yield from fetch(items)
 
         return replies
 
@@ -193,6 +212,9 @@ def main() -> int:
     parser.add_argument("--duckdb", required=True, help="DuckDB file to load into")
     parser.add_argument("--workdir", default=".dlt-peer", help="dlt's pipelines dir")
     parser.add_argument("--page-limit", type=int, default=100)
+    parser.add_argument(
+        "--parallelized", action="store_true", help="dlt's parallelized resources (its thread pool)"
+    )
     args = parser.parse_args()
     key = os.environ.get("TRAKT_CLIENT_ID")
     if not key:
@@ -213,7 +235,7 @@ def main() -> int:
             dataset_name="trakt",
             pipelines_dir=args.workdir,
         )
-        pipeline.run(build_source(args.base_url, headers, args.page_limit))
+        pipeline.run(build_source(args.base_url, headers, args.page_limit, parallelized=args.parallelized))
     except Exception as exc:  # report dlt's failure as a figure, not a traceback
         root: BaseException = exc
         chain: list[BaseException] = []

@@ -3,29 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench.support import ROOT, run_script
+
 SCRIPT = ROOT / "bench" / "peers.py"
 
 
 def run(*args: str, data_dir: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "TRAKT_DATA_DIR": str(data_dir)}
-    return subprocess.run(
-        [sys.executable, str(SCRIPT), *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        cwd=ROOT,
-        check=False,
-    )
+    return run_script(SCRIPT, *args, data_dir=data_dir, timeout=timeout)
 
 
 @pytest.mark.parametrize(
@@ -34,6 +24,9 @@ def run(*args: str, data_dir: Path, timeout: float = 300) -> subprocess.Complete
         (["--profiles", "clean,sunny"], "unknown profile(s) sunny"),
         (["--titles", "1"], "--titles must be at least 2"),
         (["--scale", "0"], "--scale and --fault-scale must be positive"),
+        (["--clients", "trakt-ingest,airbyte"], "unknown client(s) airbyte"),
+        (["--clients", "dlt,dlt-parallel"], "--clients must name trakt-ingest"),
+        (["--repeat", "0"], "--repeat must be between 1 and 20"),
     ],
 )
 def test_bad_flags_exit_non_zero_with_a_message(tmp_path: Path, args: list[str], message: str) -> None:
@@ -45,13 +38,20 @@ def test_bad_flags_exit_non_zero_with_a_message(tmp_path: Path, args: list[str],
 
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("uv") is None, reason="uv builds the peer venv")
-def test_tiny_clean_run_lands_every_comment_for_both_clients(tmp_path: Path) -> None:
-    done = run("--titles", "4", "--scale", "0.2", "--profiles", "clean", "--no-plots", data_dir=tmp_path)
+def test_tiny_clean_run_lands_every_comment_for_every_client(tmp_path: Path) -> None:
+    done = run(
+        *("--titles", "4", "--scale", "0.2", "--profiles", "clean", "--repeat", "2", "--no-plots"),
+        data_dir=tmp_path,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     results = json.loads((tmp_path / "bench" / "peers-results.json").read_text())
-    assert {r["client"] for r in results} == {"trakt-ingest", "dlt"}
+    assert [r["client"] for r in results] == ["trakt-ingest", "dlt", "dlt-parallel"]
     for r in results:
-        # Same universe, same truth: both saw the 4 titles and every comment and reply in it.
+        # Two timed runs each; the row is the one with the median records/s (the lower of two).
+        assert len(r["runs"]) == 2, r
+        assert r["records_per_s"] == min(run["records_per_s"] for run in r["runs"])
+        assert r["cpu_seconds"] > 0
+        # Same universe, same truth: each saw the 4 titles and every comment and reply in it.
         assert r["titles"] == 4, r
         assert r["truth"] > 0
         assert r["landed"] == r["truth"], r
@@ -59,4 +59,5 @@ def test_tiny_clean_run_lands_every_comment_for_both_clients(tmp_path: Path) -> 
         assert r["records_per_s"] > 0
         assert r["peak_rss_mb"] > 0
     assert (tmp_path / "bench" / "peer-venv" / "bin" / "python").exists()
+    assert "the faster dlt" in done.stdout
     assert "peer-bench-key" not in done.stdout + done.stderr

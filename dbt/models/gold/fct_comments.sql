@@ -25,17 +25,21 @@ titles as (
 ),
 
 {% if new_rows_only %}
-    changed as (
+    new_comments as (
 
-    -- Comments whose latest version arrived since the last build...
-        select comments.comment_id
-        from comments
-        {{ new_rows_filter('comments', since, 'fetched_at') }}
+        -- The comment versions that arrived since the last build. A CTE of its own, not a filter
+        -- on `comments`: DuckDB materialises a CTE read twice, every column of every comment.
+        select * from {{ ref('int_comments_enriched') }} as enriched
+        {{ new_rows_filter('enriched', since, 'fetched_at') }}
 
-        union
+    ),
 
-        -- ...and those of titles whose anchor moved (a summary that arrived after the comments).
-        select current_rows.comment_id
+    moved_titles as (
+
+        -- Titles whose anchor moved (a summary that arrived after the comments).
+        select distinct
+            current_rows.title_trakt_id,
+            current_rows.media_type
         from {{ this }} as current_rows
         inner join titles
             on current_rows.title_trakt_id = titles.title_trakt_id
@@ -43,40 +47,62 @@ titles as (
         where current_rows.anchor_date is distinct from titles.anchor_date
 
     ),
+
+    scoped as (
+
+        -- Comments whose latest version arrived since the last build, filtered on a literal so
+        -- the scan skips the row groups of older comments (a semi-join on comment_id read every
+        -- column of every comment)...
+        select new_comments.*
+        from new_comments
+
+        union
+
+        -- ...and those of titles whose anchor moved.
+        select comments.*
+        from comments
+        inner join moved_titles
+            on comments.title_trakt_id = moved_titles.title_trakt_id
+                and comments.media_type = moved_titles.media_type
+
+    ),
+{% else %}
+    scoped as (
+
+        select * from comments
+
+    ),
 {% endif %}
 
 final as (
 
     select
-        comments.comment_id,
-        comments.parent_id,
-        comments.media_type || ':' || cast(comments.title_trakt_id as {{ dbt.type_string() }}) as title_key,
-        comments.title_trakt_id,
-        comments.media_type,
-        comments.grain,
-        comments.season_number,
-        comments.episode_number,
-        comments.user_slug,
-        comments.created_at,
-        comments.created_date,
-        comments.updated_at,
-        comments.likes,
-        comments.replies,
-        comments.is_reply,
-        comments.is_review,
-        comments.is_spoiler,
-        comments.word_count,
+        scoped.comment_id,
+        scoped.parent_id,
+        scoped.media_type || ':' || cast(scoped.title_trakt_id as {{ dbt.type_string() }}) as title_key,
+        scoped.title_trakt_id,
+        scoped.media_type,
+        scoped.grain,
+        scoped.season_number,
+        scoped.episode_number,
+        scoped.user_slug,
+        scoped.created_at,
+        scoped.created_date,
+        scoped.updated_at,
+        scoped.likes,
+        scoped.replies,
+        scoped.is_reply,
+        scoped.is_review,
+        scoped.is_spoiler,
+        scoped.word_count,
         titles.anchor_date,
         -- Whole days from the anchor (00:00 UTC) to the comment; negative before release.
-        {{ days_between('titles.anchor_date', 'comments.created_date') }} as days_since_release,
-        comments.fetched_at
-    from comments
+        {{ days_between('titles.anchor_date', 'scoped.created_date') }} as days_since_release,
+        scoped.fetched_at
+    from scoped
     inner join titles
-        on comments.title_trakt_id = titles.title_trakt_id
-            and comments.media_type = titles.media_type
-    {% if new_rows_only %}
-        where comments.comment_id in (select changed.comment_id from changed)
-    {% endif %}
+        on scoped.title_trakt_id = titles.title_trakt_id
+            and scoped.media_type = titles.media_type
 
 )
 

@@ -44,22 +44,30 @@ titles as (
 ),
 
 {% if not everything %}
+    new_comments as (
+
+        -- The comment versions that arrived since the last build. A CTE of its own, not a filter
+        -- on `comments`: DuckDB materialises a CTE read twice, every column of every comment.
+        select * from {{ ref('int_comments_enriched') }} as enriched
+        {{ new_rows_filter('enriched', since, 'fetched_at') }}
+
+    ),
+
     changed_days as (
 
         select distinct
-            comments.title_trakt_id,
-            comments.media_type,
-            comments.created_date,
+            new_comments.title_trakt_id,
+            new_comments.media_type,
+            new_comments.created_date,
             -- Only a comment seen for the first time can change who commented in its week; a new
             -- version of a known comment changes its likes, not its author. A partition window
             -- being re-run counts every day it touches again.
             {% if var('partition_start', none) %}
                 true
             {% else %}
-                comments.first_fetched_at > timestamptz '{{ since }}'
+                new_comments.first_fetched_at > timestamptz '{{ since }}'
             {% endif %} as has_new_comment
-        from comments
-        {{ new_rows_filter('comments', since, 'fetched_at') }}
+        from new_comments
 
     ),
 
@@ -72,7 +80,10 @@ titles as (
         inner join titles
             on current_rows.title_trakt_id = titles.title_trakt_id
                 and current_rows.media_type = titles.media_type
-        where current_rows.anchor_date is distinct from titles.anchor_date
+        -- Every title has a week 0 and one anchor: comparing that row is enough.
+        where
+            current_rows.week_index = 0
+            and current_rows.anchor_date is distinct from titles.anchor_date
 
     ),
 
@@ -110,6 +121,37 @@ titles as (
             week_index
         from changed_weeks
         where has_new_comment
+
+    ),
+
+    recount_starts as (
+
+        select
+            title_trakt_id,
+            media_type,
+            week_index
+        from recount_weeks
+
+        union all
+
+        select
+            title_trakt_id,
+            media_type,
+            0 as week_index
+        from moved_titles
+
+    ),
+
+    recount_titles as (
+
+        -- Per title, the first week whose commenters are counted again (all of them when the
+        -- anchor moved), so the recount reads only the comments that can fall in those weeks.
+        select
+            title_trakt_id,
+            media_type,
+            min(week_index) as first_week
+        from recount_starts
+        group by title_trakt_id, media_type
 
     ),
 
@@ -174,6 +216,15 @@ anchored_comments as (
     inner join titles
         on comments.title_trakt_id = titles.title_trakt_id
             and comments.media_type = titles.media_type
+    {% if not everything %}
+        inner join recount_titles
+            on comments.title_trakt_id = recount_titles.title_trakt_id
+                and comments.media_type = recount_titles.media_type
+        -- Week w >= 1 starts 7 * w days after the anchor; week 0 also holds pre-release comments.
+        where
+            recount_titles.first_week = 0
+            or comments.created_date >= {{ dbt.dateadd('day', '7 * recount_titles.first_week', 'titles.anchor_date') }}
+    {% endif %}
 
 ),
 

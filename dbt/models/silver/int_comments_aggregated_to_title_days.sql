@@ -23,14 +23,22 @@ comments as (
 ),
 
 {% if reads_new_rows_only(since) %}
+    new_comments as (
+
+        -- The comment versions that arrived since the last build. A CTE of its own, not a filter
+        -- on `comments`: DuckDB materialises a CTE read twice, every column of every comment.
+        select * from {{ ref('int_comments_enriched') }} as enriched
+        {{ new_rows_filter('enriched', since, 'fetched_at') }}
+
+    ),
+
     touched as (
 
         select distinct
-            comments.title_trakt_id,
-            comments.media_type,
-            comments.created_date
-        from comments
-        {{ new_rows_filter('comments', since, 'fetched_at') }}
+            new_comments.title_trakt_id,
+            new_comments.media_type,
+            new_comments.created_date
+        from new_comments
 
     ),
 {% endif %}
