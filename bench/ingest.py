@@ -20,7 +20,6 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
-import json  # noqa: E402
 import os  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
@@ -29,6 +28,7 @@ from typing import Any  # noqa: E402
 
 import httpx  # noqa: E402
 
+from bench.ingest_status import latest_run_summary  # noqa: E402
 from replayer.process import ReplayerProcess  # noqa: E402
 
 HEADERS = {"trakt-api-key": "bench", "trakt-api-version": "2", "User-Agent": "trakt-bench/0.1"}
@@ -139,15 +139,9 @@ def run_ingest(base_url: str, data_dir: Path, env_extra: dict[str, str] | None =
     elapsed = time.perf_counter() - started
     if child.returncode != 0:
         raise SystemExit(f"trakt-ingest run failed with exit code {child.returncode}")
-    status = subprocess.run(
-        [sys.executable, "-m", "ingest_trakt", "status", "--json"],
-        env=env,
-        cwd=data_dir,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    summary = json.loads(status.stdout)["runs"][0]["summary"]
+    summary = latest_run_summary(env, data_dir)
+    if not summary:
+        raise SystemExit("trakt-ingest status --json gave no summary for the run")
     return {"summary": summary, "seconds": elapsed, "peak_rss_mb": peak}
 
 
