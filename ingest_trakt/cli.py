@@ -105,21 +105,21 @@ def run(
     try:
         with Reporter(interactive=interactive) as reporter:
             result = run_blocking(IngestRun(settings, options, reporter).execute())
-    except IngestError as exc:
-        _fail(str(exc), exc.exit_code)
-        return
     except KeyboardInterrupt:
         _fail("interrupted; continue with: trakt-ingest run --resume", ExitCode.INTERRUPTED)
         return
     except Exception as exc:
         if _out_of_space(exc):
-            # Found by the disk-full drill: committed Delta versions stay readable; the batch in
-            # flight was never committed, so --resume fetches it again.
+            # Found by the disk-full drill: committed Delta versions and checkpoints stay readable;
+            # the batch in flight was never committed, so --resume fetches it again.
             _fail(
                 f"storage error: no space left under {settings.data_dir} ({type(exc).__name__}); "
                 "free space, then continue with: trakt-ingest run --resume",
                 ExitCode.STORAGE,
             )
+            return
+        if isinstance(exc, IngestError):
+            _fail(str(exc), exc.exit_code)
             return
         # A bug of ours: one line here, the traceback in a file (when the file can be written).
         crash = _write_crash_report(settings.data_dir, key)
@@ -136,9 +136,13 @@ def _out_of_space(exc: BaseException) -> bool:
     it as its own error type with the OS message in the text."""
     import errno
 
+    from ingest_trakt.state import is_sqlite_full
+
     seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if is_sqlite_full(seen):  # the state store's "database or disk is full"
             return True
         if "No space left on device" in str(seen) or "Disk quota exceeded" in str(seen):
             return True

@@ -41,7 +41,7 @@ import structlog
 from ingest_trakt.bronze import BronzeLake, Origin
 from ingest_trakt.client import ApiResponse, Page, TraktClient
 from ingest_trakt.contracts import Verdict, contract
-from ingest_trakt.errors import ClientBug, ExitCode, NotFoundError, RequestFailed
+from ingest_trakt.errors import ClientBug, ExitCode, IngestError, NotFoundError, RequestFailed
 from ingest_trakt.observe import Reporter
 from ingest_trakt.settings import ENTITIES, IngestSettings
 from ingest_trakt.state import CheckpointBatch, StateStore, TaskRow
@@ -202,8 +202,14 @@ class IngestRun:
         except BaseException as exc:
             self.summary.seconds = time.monotonic() - started
             if self.run_id:
-                self._record_drift()
-                self.state.finish_run(self.run_id, "failed", {**self._stored_summary(), "error": str(exc)})
+                try:
+                    self._record_drift()
+                    failed = {**self._stored_summary(), "error": str(exc)}
+                    self.state.finish_run(self.run_id, "failed", failed)
+                except IngestError as bookkeeping:
+                    # The store that broke the run (a full disk) may refuse this too: the run stays
+                    # "running" with a free lock, which status and --resume read as killed.
+                    log.warning("run_not_marked_failed", reason=str(bookkeeping))
             lineage.fail(exc)
             raise
         finally:

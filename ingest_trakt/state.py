@@ -75,6 +75,12 @@ create table if not exists drift_events (
 """
 
 
+def is_sqlite_full(exc: BaseException) -> bool:
+    """SQLite's "database or disk is full" (SQLITE_FULL, also as an extended code)."""
+    code = getattr(exc, "sqlite_errorcode", 0) if isinstance(exc, sqlite3.Error) else 0
+    return code & 0xFF == sqlite3.SQLITE_FULL
+
+
 def utcnow() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
@@ -143,11 +149,20 @@ class StateStore:
             yield self._db
             self._db.execute("commit")
         except sqlite3.Error as exc:
-            self._db.execute("rollback")
+            self._rollback()
+            if is_sqlite_full(exc):
+                raise StorageError(f"no space left for the state store {self.path}: {exc}") from exc
             raise StorageError(f"cannot write the state store {self.path}: {exc}") from exc
         except BaseException:
-            self._db.execute("rollback")
+            self._rollback()
             raise
+
+    def _rollback(self) -> None:
+        """Roll back what is still open. SQLite has already rolled back a transaction whose
+        commit failed on a full disk (found by the disk-full drill): a second ``rollback`` would
+        raise and hide the real error."""
+        if self._db.in_transaction:
+            self._db.execute("rollback")
 
     # -- runs ----------------------------------------------------------------------------------
     def start_run(self, mode: str, options: dict[str, Any]) -> str:

@@ -128,3 +128,21 @@ def test_given_up_tasks_exit_1_and_resume_completes_them(replayer_factory: Facto
     resumed = ingest_cli(healthy, data, "run", "--resume")
     assert resumed.returncode == 0, resumed.stderr
     assert_bronze_matches_truth(data, truth_of(tmp_path / "truth", now=NOW, **UNIVERSE))
+
+
+def test_a_state_store_out_of_space_reads_as_a_full_disk(tmp_path: Path) -> None:
+    """The disk-full drill fills the lake or the SQLite state store, whichever writes first;
+    both must end in the same "free space, then --resume" message and exit code."""
+    from ingest_trakt.cli import _out_of_space
+    from ingest_trakt.errors import StorageError
+    from ingest_trakt.state import StateStore
+
+    state = StateStore(tmp_path)
+    run = state.start_run("full", {})
+    pages = state._db.execute("pragma page_count").fetchone()[0]
+    state._db.execute(f"pragma max_page_count={pages}")
+    with pytest.raises(StorageError, match="no space left") as raised:
+        state.save_summary(run, {"big": "x" * 200_000})
+    state.close()
+    assert _out_of_space(raised.value)
+    assert not _out_of_space(RuntimeError("database is locked"))

@@ -78,3 +78,24 @@ def test_an_unwritable_state_dir_is_a_storage_error(tmp_path: Path) -> None:
     blocker.write_text("not a directory")
     with pytest.raises(StorageError, match="cannot open the state store"):
         StateStore(blocker / "state")
+
+
+def test_a_full_disk_is_a_storage_error_and_keeps_committed_checkpoints(tmp_path: Path) -> None:
+    """SQLite rolls a transaction back itself when it runs out of space (SQLITE_FULL); our own
+    rollback must not then fail with "no transaction is active" and hide the real error, which
+    is what the disk-full drill once printed as an internal error."""
+    state = StateStore(tmp_path)
+    run = state.start_run("full", {})
+    state.add_tasks(run, [("comments:movie:1", "comments", "movie", 1, "m1")])
+    state.apply(run, CheckpointBatch({"comments:movie:1": {"page": 2}}, set(), {}))
+    pages = state._db.execute("pragma page_count").fetchone()[0]
+    state._db.execute(f"pragma max_page_count={pages}")  # the disk is now full: no page can be added
+    with pytest.raises(StorageError, match="no space left for the state store") as raised:
+        state.save_summary(run, {"landed": {"comments": "x" * 200_000}})
+    assert not state._db.in_transaction
+    assert "no transaction is active" not in str(raised.value)
+    state._db.execute("pragma max_page_count=1073741823")  # space freed
+    assert {t.key: t.progress for t in state.tasks(run)} == {"comments:movie:1": {"page": 2}}
+    state.save_summary(run, {"landed": {"comments": 1}})
+    assert state.run_summary(run) == {"landed": {"comments": 1}}
+    state.close()
