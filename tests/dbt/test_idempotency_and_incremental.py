@@ -96,3 +96,70 @@ def test_incremental_build_equals_full_refresh(
     expected = title_metrics(list(truth.comments.values()), truth.titles, rows[0]["as_of_date"])
     bad = [(r["title_key"], m) for r in rows for m in METRICS if not _same(r[m], expected[r["title_key"]][m])]
     assert not bad, bad[:5]
+
+
+def _move_release_dates(lake: Path, shifts: dict[str, int]) -> None:
+    """Append a new version of some movies with their release date moved by ``shifts`` days, as
+    when Trakt corrects a release date: the titles' anchors move between two builds."""
+    import json
+    from datetime import UTC, date, datetime, timedelta
+
+    import pyarrow as pa
+    from deltalake import DeltaTable, write_deltalake
+
+    titles = DeltaTable(str(lake / "titles")).to_pyarrow_table().to_pylist()
+    fetched_at = max(row["fetched_at"] for row in titles) + timedelta(hours=1)
+    moved = []
+    for row in titles:
+        key = f"{row['title_media_type']}:{row['title_trakt_id']}"
+        if key in shifts:
+            payload = json.loads(row["payload"])
+            released = date.fromisoformat(payload["released"]) + timedelta(days=shifts.pop(key))
+            payload["released"] = released.isoformat()
+            payload["updated_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+            moved.append(
+                row
+                | {
+                    "payload": json.dumps(payload),
+                    "fetched_at": fetched_at,
+                    "ingest_date": fetched_at.date().isoformat(),
+                }
+            )
+    assert not shifts, f"titles not found in bronze: {shifts}"
+    schema = DeltaTable(str(lake / "titles")).schema().to_arrow()
+    write_deltalake(
+        str(lake / "titles"), pa.Table.from_pylist(moved, schema=pa.schema(schema)), mode="append"
+    )
+
+
+def test_incremental_weeks_follow_moved_anchors(built: Built, tmp_path: Path) -> None:
+    """The weekly mart emits only the weeks that can have changed; a title whose anchor moved is
+    emitted whole. An anchor moved a year later shrinks the title's spine (its old last weeks
+    must go), one moved a year earlier grows it: both must equal a full refresh."""
+    longest = built.query(
+        "select title_key from gold.mart_title_engagement_weekly where media_type = 'movie' "
+        "group by title_key order by max(week_index) desc, title_key limit 2"
+    )
+    later, earlier = (r["title_key"] for r in longest)
+    data = tmp_path / "incremental"
+    shutil.copytree(built.data_dir, data)
+    weeks_before = {
+        r["title_key"]: r["weeks"]
+        for r in built.query(
+            "select title_key, count(*) as weeks from gold.mart_title_engagement_weekly group by title_key"
+        )
+    }
+    _move_release_dates(data / "lake" / "bronze", {later: 365, earlier: -365})
+    run_dbt(["run"], data)
+    full = tmp_path / "full"
+    shutil.copytree(data, full, ignore=shutil.ignore_patterns("warehouse.duckdb*"))
+    run_dbt(["run", "--full-refresh"], full)
+    assert table_digests(data, "gold", GOLD) == table_digests(full, "gold", GOLD)
+    with duckdb.connect(str(warehouse_path(data)), read_only=True) as con:
+        weeks_after = dict(
+            con.execute(
+                "select title_key, count(*) from gold.mart_title_engagement_weekly group by title_key"
+            ).fetchall()
+        )
+    assert weeks_after[later] < weeks_before[later]
+    assert weeks_after[earlier] > weeks_before[earlier]

@@ -1,18 +1,20 @@
 {{
     config(
         materialized=incremental_materialization(),
-        incremental_strategy='delete+insert',
-        unique_key='title_key',
+        incremental_strategy='replace_title_weeks',
+        unique_key=['title_key', 'week_index'],
         on_schema_change='append_new_columns',
     )
 }}
 
 -- One row per title per week since its anchor (week 0 includes pre-release comments), dense from
 -- week 0 to the title's last active week (at most ten years). Volumes come from the per-day
--- aggregates. Incremental: the titles with a comment version since the last build are re-emitted,
--- counting distinct commenters again only for the weeks that received a new comment (every week
--- when the anchor moved); the other weeks keep theirs. The key is the title, so a re-emitted title replaces all
--- of its rows (a title whose anchor moved can have fewer weeks than before).
+-- aggregates. Incremental (ADR 0005): only the weeks that can have changed are emitted — the weeks
+-- that received a comment version, and every week from a title's first week with a new comment on
+-- (their cumulative count moves, and the spine may grow); every week of a title whose anchor moved.
+-- Distinct commenters are counted again only for weeks with a new comment; the other emitted weeks
+-- keep theirs. The replace_title_weeks strategy (macros/replace_title_weeks.sql) replaces exactly
+-- the emitted (title, week) rows and drops weeks past a title's new last week.
 
 {% set since = high_water_mark('last_fetched_at') %}
 {% set everything = not reads_new_rows_only(since) or var('as_of_date') or built_with_as_of() %}
@@ -170,6 +172,22 @@ titles as (
         from moved_titles
 
     ),
+
+    current_spans as (
+
+        -- The weeks a touched title has now: a week past its last one is new, even without a
+        -- comment (the gap before a new comment's week), and so is every week of a new title.
+        select
+            current_rows.title_trakt_id,
+            current_rows.media_type,
+            max(current_rows.week_index) as last_week
+        from {{ this }} as current_rows
+        inner join touched
+            on current_rows.title_trakt_id = touched.title_trakt_id
+                and current_rows.media_type = touched.media_type
+        group by current_rows.title_trakt_id, current_rows.media_type
+
+    ),
 {% endif %}
 
 anchored_days as (
@@ -199,7 +217,8 @@ weekly as (
         cast(sum(comment_count) as bigint) as comment_count,
         cast(sum(top_level_comments) as bigint) as top_level_comments,
         cast(sum(reply_count) as bigint) as reply_count,
-        cast(sum(like_count) as bigint) as like_count
+        cast(sum(like_count) as bigint) as like_count,
+        max(last_fetched_at) as last_fetched_at
     from anchored_days
     group by title_trakt_id, media_type, week_index
 
@@ -288,8 +307,7 @@ spans as (
         title_trakt_id,
         media_type,
         any_value(anchor_date) as anchor_date,
-        least(max(week_index), 520) as last_week,
-        max(last_fetched_at) as last_fetched_at
+        least(max(week_index), 520) as last_week
     from anchored_days
     group by title_trakt_id, media_type
 
@@ -304,7 +322,7 @@ spine as (
 
 ),
 
-final as (
+filled as (
 
     select
         spine.media_type || ':' || cast(spine.title_trakt_id as {{ dbt.type_string() }}) as title_key,
@@ -321,7 +339,8 @@ final as (
             partition by spine.title_trakt_id, spine.media_type order by spine.week_index
         ) as bigint) as cumulative_comments,
         spine.anchor_date,
-        spine.last_fetched_at,
+        -- Per week, not per title: a week nobody touched keeps its value, so it need not be emitted.
+        weekly.last_fetched_at,
         {{ as_of_filter_literal() }} as as_of_filter
     from spine
     left join weekly
@@ -332,6 +351,33 @@ final as (
         on spine.title_trakt_id = commenters.title_trakt_id
             and spine.media_type = commenters.media_type
             and spine.week_index = commenters.week_index
+
+),
+
+final as (
+
+    select filled.*
+    from filled
+    {% if not everything %}
+        -- The weeks that can have changed: a comment version landed in them; they come at or
+        -- after the title's first week with a new comment (cumulative counts move; every week
+        -- when the anchor moved, as recount_titles then starts at week 0); or they are new.
+        left join changed_weeks
+            on filled.title_trakt_id = changed_weeks.title_trakt_id
+                and filled.media_type = changed_weeks.media_type
+                and filled.week_index = changed_weeks.week_index
+        left join recount_titles
+            on filled.title_trakt_id = recount_titles.title_trakt_id
+                and filled.media_type = recount_titles.media_type
+        left join current_spans
+            on filled.title_trakt_id = current_spans.title_trakt_id
+                and filled.media_type = current_spans.media_type
+        where
+            changed_weeks.title_trakt_id is not null
+            or filled.week_index >= recount_titles.first_week
+            or current_spans.title_trakt_id is null
+            or filled.week_index > current_spans.last_week
+    {% endif %}
 
 )
 

@@ -1,0 +1,47 @@
+{#-
+    The incremental strategy of mart_title_engagement_weekly (a dbt custom strategy: the model sets
+    incremental_strategy='replace_title_weeks'). See docs/decisions/0005-weekly-mart-by-week.md.
+
+    The model emits only the (title, week) rows that can have changed. Replacing them by the key
+    (title_key, week_index) is delete+insert; one case needs more: a title whose anchor moved is
+    emitted whole, and may now have fewer weeks than before, so its weeks past the newest emitted
+    one are deleted too (a title still growing only ever gains weeks, so nothing is lost there).
+    A build under an explicit as_of_date, or the first default build after one, recomputes every
+    title and replaces the whole table: a title with no comment before that date is not emitted
+    at all, and would otherwise keep its old rows.
+-#}
+{% macro get_incremental_replace_title_weeks_sql(arg_dict) %}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set source = arg_dict['temp_relation'] -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {%- set as_of_rows -%}
+        select count(*) from {{ target }} where as_of_filter is not null
+    {%- endset -%}
+    {%- set replaces_all = var('as_of_date') or run_query(as_of_rows).columns[0].values()[0] > 0 -%}
+
+    {% if replaces_all %}
+        delete from {{ target }};
+    {% else %}
+        delete from {{ target }} as current_rows
+        using {{ source }} as emitted
+        where
+            current_rows.title_key = emitted.title_key
+            and current_rows.week_index = emitted.week_index;
+
+        delete from {{ target }} as current_rows
+        using (
+            select
+                title_key,
+                max(week_index) as last_week
+            from {{ source }}
+            group by title_key
+        ) as emitted_titles
+        where
+            current_rows.title_key = emitted_titles.title_key
+            and current_rows.week_index > emitted_titles.last_week;
+    {% endif %}
+
+    insert into {{ target }} ({{ columns }})
+    select {{ columns }}
+    from {{ source }}
+{% endmacro %}
