@@ -41,7 +41,14 @@ import structlog
 from ingest_trakt.bronze import BronzeLake, Origin
 from ingest_trakt.client import ApiResponse, Page, TraktClient
 from ingest_trakt.contracts import Verdict, contract
-from ingest_trakt.errors import ClientBug, ExitCode, IngestError, NotFoundError, RequestFailed
+from ingest_trakt.errors import (
+    ClientBug,
+    ExitCode,
+    IngestError,
+    NotFoundError,
+    RequestFailed,
+    UnreachableError,
+)
 from ingest_trakt.observe import Reporter
 from ingest_trakt.settings import ENTITIES, IngestSettings
 from ingest_trakt.state import CheckpointBatch, StateStore, TaskRow
@@ -512,6 +519,14 @@ class IngestRun:
             except (RequestFailed, ClientBug) as exc:
                 error = str(exc)
                 log.warning("discovery attempt failed", attempt=attempt, error=error)
+        if self.client is not None and self.client.connection_failures:
+            # Found by the short api-gone drill: the host died after the preflight, and discovery's
+            # tries ran out before the lost-host limit was reached. Nothing answered since: exit 4.
+            raise UnreachableError(
+                f"lost the Trakt API at {self.settings.base_url} during title discovery "
+                f"({self.settings.task_attempts} attempts, last: {error}); "
+                "continue with trakt-ingest run --resume"
+            )
         raise RequestFailed(
             f"title discovery failed after {self.settings.task_attempts} attempts: {error}; "
             "rerun with --resume"

@@ -12,8 +12,10 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from contextlib import closing
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -93,3 +95,50 @@ def test_lost_host_stops_the_run_with_exit_4_then_resume_completes(tmp_path: Pat
     assert [r["run_id"] for r in after] == [failed["run_id"]], "the resume finished the same run"
     assert after[0]["status"] == "completed"
     assert_bronze_matches_truth(data, truth_of(tmp_path / "truth", now=NOW, **UNIVERSE))
+
+
+class _AnswersOnce(BaseHTTPRequestHandler):
+    """Answers one request (the preflight) with an empty list; the server then stops listening."""
+
+    def do_GET(self) -> None:
+        body = b"[]"
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+def test_a_host_lost_during_discovery_exits_4(tmp_path: Path) -> None:
+    """Found by the short api-gone drill: the host died after the preflight, discovery used up its
+    tries before the lost-host limit, and the run said "title discovery failed" with exit 1. Every
+    failure was a connection failure: the host is lost, exit 4, and --resume is the way on."""
+    server = HTTPServer(("127.0.0.1", 0), _AnswersOnce)
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+
+    def answer_once_then_close() -> None:
+        server.handle_request()
+        server.server_close()
+
+    thread = threading.Thread(target=answer_once_then_close, daemon=True)
+    thread.start()
+    result = ingest_cli(
+        None,
+        tmp_path,
+        "run",
+        env={
+            "TRAKT_BASE_URL": url,
+            "TRAKT_BACKOFF_BASE_SECONDS": "0.01",
+            "TRAKT_BACKOFF_MAX_SECONDS": "0.05",
+        },
+    )
+    thread.join(timeout=5)
+    assert result.returncode == 4, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("trakt-ingest: error:")]
+    assert len(errors) == 1, result.stderr
+    assert f"lost the Trakt API at {url} during title discovery" in errors[0]
+    assert "--resume" in errors[0]
+    assert "Traceback" not in result.stderr
