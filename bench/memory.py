@@ -1,12 +1,31 @@
-"""Peak memory, wall time and CPU time of a child process, shared by the benchmark scripts."""
+"""Child processes of the benchmark scripts: their environment, and their peak memory, wall time
+and CPU time."""
 
 from __future__ import annotations
 
 import os
 import subprocess  # nosec B404  # our own interpreters and tools, never a shell
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+
+def bench_root() -> Path:
+    """Where the benchmarks keep their work: ``$TRAKT_DATA_DIR/bench``, else ``~/.cache/trakt-bench``."""
+    data = os.environ.get("TRAKT_DATA_DIR")
+    return Path(data) / "bench" if data else Path.home() / ".cache" / "trakt-bench"
+
+
+def child_env(
+    extra: Mapping[str, str], *, base: Mapping[str, str] | None = None, drop: tuple[str, ...] = ()
+) -> dict[str, str]:
+    """A child's environment (``base``, else this process's, plus ``extra``) with bytecode cached
+    as on any installed tool: with ``PYTHONDONTWRITEBYTECODE``, which this environment sets, every
+    start would recompile each import. ``drop`` removes more variables."""
+    dropped = {"PYTHONDONTWRITEBYTECODE", *drop}
+    env = {k: v for k, v in (os.environ if base is None else base).items() if k not in dropped}
+    return {**env, **extra}
 
 
 def peak_rss_mb(pid: int) -> float:

@@ -54,7 +54,7 @@ import pyarrow.parquet as pq  # noqa: E402
 from deltalake import DeltaTable  # noqa: E402
 
 from bench.ingest_status import latest_run_summary  # noqa: E402
-from bench.memory import ChildRun, run_child  # noqa: E402
+from bench.memory import ChildRun, bench_root, child_env, run_child  # noqa: E402
 from replayer.process import ReplayerProcess, ReplayerStartError  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,11 +100,6 @@ class Result:
         return self.landed / self.truth if self.truth else 0.0
 
 
-def bench_root() -> Path:
-    data = os.environ.get("TRAKT_DATA_DIR")
-    return Path(data) / "bench" if data else Path.home() / ".cache" / "trakt-bench"
-
-
 def ensure_peer_venv(root: Path) -> Path:
     """The dlt venv, created or refreshed when the pinned requirements changed."""
     venv = root / "peer-venv"
@@ -140,10 +135,10 @@ def truth_ids(out: Path, titles: int, scale: float, profile: str) -> set[int]:
     return set(ids)
 
 
-def child_env(extra: dict[str, str]) -> dict[str, str]:
-    """A client's environment: bytecode is cached as on any installed tool (see the module doc)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "VIRTUAL_ENV")}
-    return {**env, **extra}
+def client_env(extra: dict[str, str]) -> dict[str, str]:
+    """A client's environment: bytecode cached (see the module doc), and no VIRTUAL_ENV of ours,
+    since dlt's clients run from their own venv."""
+    return child_env(extra, drop=("VIRTUAL_ENV",))
 
 
 def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> ChildRun:
@@ -153,7 +148,7 @@ def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> ChildRun:
 def run_ours(
     base_url: str, work: Path, titles: int, rate_limit: str, concurrency: int | None
 ) -> dict[str, Any]:
-    env = child_env(
+    env = client_env(
         {
             "TRAKT_CLIENT_ID": KEY,
             "TRAKT_BASE_URL": base_url,
@@ -205,7 +200,7 @@ def run_dlt(python: Path, base_url: str, work: Path, *, parallelized: bool) -> d
     cmd += ["--workdir", str(work / "pipelines")]
     if parallelized:
         cmd.append("--parallelized")
-    child = timed(cmd, child_env({"TRAKT_CLIENT_ID": KEY}), work)
+    child = timed(cmd, client_env({"TRAKT_CLIENT_ID": KEY}), work)
     lines = [line for line in child.output.splitlines() if line.startswith("{")]
     report = json.loads(lines[-1]) if lines else {"outcome": f"exit {child.returncode}, no report"}
     ids: list[int] = []

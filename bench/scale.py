@@ -48,7 +48,7 @@ import pyarrow.parquet as pq  # noqa: E402
 from deltalake import DeltaTable  # noqa: E402
 
 from bench.ingest_status import latest_run_summary  # noqa: E402
-from bench.memory import ChildRun, run_child  # noqa: E402
+from bench.memory import ChildRun, bench_root, child_env, run_child  # noqa: E402
 from orchestration.pipeline import DBT_DIR, dbt_env, dbt_executable, warehouse_path  # noqa: E402
 from replayer.process import ReplayerProcess, ReplayerStartError  # noqa: E402
 
@@ -92,18 +92,6 @@ class Point:
     def dbt_nodes_seconds(self) -> float:
         """What dbt reports for its models and tests: the build minus dbt's own start-up."""
         return sum(self.dbt_node_seconds.values())
-
-
-def bench_root() -> Path:
-    data = os.environ.get("TRAKT_DATA_DIR")
-    return Path(data) / "bench" if data else Path.home() / ".cache" / "trakt-bench"
-
-
-def child_env(extra: dict[str, str]) -> dict[str, str]:
-    """The children's environment, with bytecode cached: a tool's second run reads it, and with
-    ``PYTHONDONTWRITEBYTECODE`` every run would recompile its imports."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    return {**env, **extra}
 
 
 def dir_mb(path: Path) -> float:
@@ -167,8 +155,9 @@ def dbt_build(point: Point, data_dir: Path) -> ChildRun:
     """``dbt build`` with its own target and log directories (another dbt may be using
     ``dbt/target``): each point parses the project from scratch, as a first build does."""
     target = data_dir / "dbt-target"
-    env = {**dbt_env(data_dir), "DBT_TARGET_PATH": str(target), "DBT_LOG_PATH": str(target / "logs")}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env = child_env(
+        {"DBT_TARGET_PATH": str(target), "DBT_LOG_PATH": str(target / "logs")}, base=dbt_env(data_dir)
+    )
     done = run_child([dbt_executable(), "build"], env=env, cwd=DBT_DIR, merge_stderr=True)
     if done.returncode != 0:
         failing = [line for line in done.output.splitlines() if "ERROR" in line or "FAIL" in line][-5:]
