@@ -56,7 +56,7 @@ pairs as (
 
     ),
 
-    touched_pairs as (
+    counted_pairs as (
 
         select
             pairs.*,
@@ -73,65 +73,66 @@ pairs as (
         where pairs.last_fetched_at > timestamptz '{{ since }}'
 
     ),
+{% else %}
+    counted_pairs as (
 
-    touched_users as (
-
+        -- Built from scratch, every pair is new and every one of its comments counts.
         select
-            touched_pairs.user_slug,
-            {{ arg_max('touched_pairs.latest_username', 'touched_pairs.last_comment_at') }} as username,
-            {{ arg_max('touched_pairs.latest_is_private', 'touched_pairs.last_comment_at') }} as is_private,
-            min(touched_pairs.first_comment_at) as first_comment_at,
-            max(touched_pairs.last_comment_at) as last_comment_at,
-            cast(sum(touched_pairs.new_comments) as bigint) as new_comments,
-            count(*) filter (where touched_pairs.is_new_pair) as new_pairs,
-            max(touched_pairs.last_fetched_at) as last_fetched_at
-        from touched_pairs
-        group by touched_pairs.user_slug
+            pairs.*,
+            pairs.comment_count as new_comments,
+            true as is_new_pair
+        from pairs
 
     ),
-
-    final as (
-
-        select
-            touched_users.user_slug,
-            -- The username and privacy of the most recent comment: the current row's unless a
-            -- touched pair holds a comment at least as recent (then it is the fresher version).
-            case
-                when current_rows.last_comment_at > touched_users.last_comment_at then current_rows.username
-                else coalesce(touched_users.username, current_rows.username)
-            end as username,
-            case
-                when current_rows.last_comment_at > touched_users.last_comment_at then current_rows.is_private
-                else coalesce(touched_users.is_private, current_rows.is_private)
-            end as is_private,
-            -- least() and greatest() skip nulls: a new user has no current row.
-            least(current_rows.first_comment_at, touched_users.first_comment_at) as first_comment_at,
-            greatest(current_rows.last_comment_at, touched_users.last_comment_at) as last_comment_at,
-            cast(coalesce(current_rows.comments_total, 0) + touched_users.new_comments as bigint) as comments_total,
-            cast(coalesce(current_rows.titles_commented, 0) + touched_users.new_pairs as bigint) as titles_commented,
-            greatest(current_rows.last_fetched_at, touched_users.last_fetched_at) as last_fetched_at
-        from touched_users
-        left join {{ this }} as current_rows
-            on touched_users.user_slug = current_rows.user_slug
-
-    )
-{% else %}
-    final as (
-
-        select
-            pairs.user_slug,
-            -- Usernames and privacy can change: take them from the user's most recent comment.
-            {{ arg_max('pairs.latest_username', 'pairs.last_comment_at') }} as username,
-            {{ arg_max('pairs.latest_is_private', 'pairs.last_comment_at') }} as is_private,
-            min(pairs.first_comment_at) as first_comment_at,
-            max(pairs.last_comment_at) as last_comment_at,
-            cast(sum(pairs.comment_count) as bigint) as comments_total,
-            count(*) as titles_commented,
-            max(pairs.last_fetched_at) as last_fetched_at
-        from pairs
-        group by pairs.user_slug
-
-    )
 {% endif %}
+
+users as (
+
+    -- One aggregation for both builds: what the counted pairs add to each user.
+    select
+        counted_pairs.user_slug,
+        -- Usernames and privacy can change: take them from the user's most recent comment.
+        {{ arg_max('counted_pairs.latest_username', 'counted_pairs.last_comment_at') }} as username,
+        {{ arg_max('counted_pairs.latest_is_private', 'counted_pairs.last_comment_at') }} as is_private,
+        min(counted_pairs.first_comment_at) as first_comment_at,
+        max(counted_pairs.last_comment_at) as last_comment_at,
+        cast(sum(counted_pairs.new_comments) as bigint) as new_comments,
+        count(*) filter (where counted_pairs.is_new_pair) as new_pairs,
+        max(counted_pairs.last_fetched_at) as last_fetched_at
+    from counted_pairs
+    group by counted_pairs.user_slug
+
+),
+
+final as (
+
+    {% if additive %}
+        select
+            users.user_slug,
+            {{ most_recent_value('current_rows', 'users', 'username') }} as username,
+            {{ most_recent_value('current_rows', 'users', 'is_private') }} as is_private,
+            -- least() and greatest() skip nulls: a new user has no current row.
+            least(current_rows.first_comment_at, users.first_comment_at) as first_comment_at,
+            greatest(current_rows.last_comment_at, users.last_comment_at) as last_comment_at,
+            cast(coalesce(current_rows.comments_total, 0) + users.new_comments as bigint) as comments_total,
+            cast(coalesce(current_rows.titles_commented, 0) + users.new_pairs as bigint) as titles_commented,
+            greatest(current_rows.last_fetched_at, users.last_fetched_at) as last_fetched_at
+        from users
+        left join {{ this }} as current_rows
+            on users.user_slug = current_rows.user_slug
+    {% else %}
+        select
+            users.user_slug,
+            users.username,
+            users.is_private,
+            users.first_comment_at,
+            users.last_comment_at,
+            users.new_comments as comments_total,
+            users.new_pairs as titles_commented,
+            users.last_fetched_at
+        from users
+    {% endif %}
+
+)
 
 select * from final

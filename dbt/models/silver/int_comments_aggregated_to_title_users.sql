@@ -30,90 +30,74 @@ comments as (
 
 ),
 
-{% if additive %}
-    batch as (
+{% if not additive and reads_new_rows_only(since) %}
+    touched as (
 
-        select
+        select distinct
             comments.title_trakt_id,
             comments.media_type,
-            comments.user_slug,
-            count(*) filter (where comments.first_fetched_at > timestamptz '{{ since }}') as new_comments,
-            min(comments.created_at) as first_comment_at,
-            max(comments.created_at) as last_comment_at,
-            {{ arg_max('comments.username', 'comments.created_at') }} as latest_username,
-            {{ arg_max('comments.user_is_private', 'comments.created_at') }} as latest_is_private,
-            max(comments.fetched_at) as last_fetched_at
+            comments.user_slug
         from comments
         {{ new_rows_filter('comments', since, 'fetched_at') }}
-        group by comments.title_trakt_id, comments.media_type, comments.user_slug
 
     ),
+{% endif %}
 
-    final as (
+aggregated as (
 
+    -- One aggregation for both builds. Additive: the batch's comment versions, counting only the
+    -- comments seen for the first time. Otherwise: every comment of the pairs built.
+    select
+        comments.title_trakt_id,
+        comments.media_type,
+        comments.user_slug,
+        {% if additive %}
+            count(*) filter (where comments.first_fetched_at > timestamptz '{{ since }}') as comment_count,
+        {% else %}
+            count(*) as comment_count,
+        {% endif %}
+        min(comments.created_at) as first_comment_at,
+        max(comments.created_at) as last_comment_at,
+        -- Usernames and privacy can change: the pair's most recent comment says what they are now.
+        {{ arg_max('comments.username', 'comments.created_at') }} as latest_username,
+        {{ arg_max('comments.user_is_private', 'comments.created_at') }} as latest_is_private,
+        max(comments.fetched_at) as last_fetched_at
+    from comments
+    {% if additive %}
+        {{ new_rows_filter('comments', since, 'fetched_at') }}
+    {% elif reads_new_rows_only(since) %}
+        inner join touched
+            on comments.title_trakt_id = touched.title_trakt_id
+                and comments.media_type = touched.media_type
+                and comments.user_slug = touched.user_slug
+    {% endif %}
+    group by comments.title_trakt_id, comments.media_type, comments.user_slug
+
+),
+
+final as (
+
+    {% if additive %}
         select
             batch.title_trakt_id,
             batch.media_type,
             batch.user_slug,
-            cast(coalesce(current_rows.comment_count, 0) + batch.new_comments as bigint) as comment_count,
+            cast(coalesce(current_rows.comment_count, 0) + batch.comment_count as bigint) as comment_count,
             -- least() and greatest() skip nulls: a new pair has no current row.
             least(current_rows.first_comment_at, batch.first_comment_at) as first_comment_at,
             greatest(current_rows.last_comment_at, batch.last_comment_at) as last_comment_at,
-            -- The pair's most recent comment says what the username and privacy are now: the
-            -- current row's unless the batch holds a comment at least as recent (a fresher version).
-            case
-                when current_rows.last_comment_at > batch.last_comment_at then current_rows.latest_username
-                else coalesce(batch.latest_username, current_rows.latest_username)
-            end as latest_username,
-            case
-                when current_rows.last_comment_at > batch.last_comment_at then current_rows.latest_is_private
-                else coalesce(batch.latest_is_private, current_rows.latest_is_private)
-            end as latest_is_private,
+            {{ most_recent_value('current_rows', 'batch', 'latest_username') }} as latest_username,
+            {{ most_recent_value('current_rows', 'batch', 'latest_is_private') }} as latest_is_private,
             greatest(current_rows.last_fetched_at, batch.last_fetched_at) as last_fetched_at
-        from batch
+        from aggregated as batch
         left join {{ this }} as current_rows
             on batch.title_trakt_id = current_rows.title_trakt_id
                 and batch.media_type = current_rows.media_type
                 and batch.user_slug = current_rows.user_slug
-
-    )
-{% else %}
-    {% if reads_new_rows_only(since) %}
-        touched as (
-
-            select distinct
-                comments.title_trakt_id,
-                comments.media_type,
-                comments.user_slug
-            from comments
-            {{ new_rows_filter('comments', since, 'fetched_at') }}
-
-        ),
+    {% else %}
+        select * from aggregated
     {% endif %}
 
-    final as (
-
-        select
-            comments.title_trakt_id,
-            comments.media_type,
-            comments.user_slug,
-            count(*) as comment_count,
-            min(comments.created_at) as first_comment_at,
-            max(comments.created_at) as last_comment_at,
-            -- Usernames and privacy can change: the pair's most recent comment says what they are now.
-            {{ arg_max('comments.username', 'comments.created_at') }} as latest_username,
-            {{ arg_max('comments.user_is_private', 'comments.created_at') }} as latest_is_private,
-            max(comments.fetched_at) as last_fetched_at
-        from comments
-        {% if reads_new_rows_only(since) %}
-            inner join touched
-                on comments.title_trakt_id = touched.title_trakt_id
-                    and comments.media_type = touched.media_type
-                    and comments.user_slug = touched.user_slug
-        {% endif %}
-        group by comments.title_trakt_id, comments.media_type, comments.user_slug
-
-    )
-{% endif %}
+)
 
 select * from final
