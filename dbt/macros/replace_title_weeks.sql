@@ -14,10 +14,8 @@
     {%- set target = arg_dict['target_relation'] -%}
     {%- set source = arg_dict['temp_relation'] -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
-    {%- set as_of_rows -%}
-        select count(*) from {{ target }} where as_of_filter is not null
-    {%- endset -%}
-    {%- set replaces_all = var('as_of_date') or run_query(as_of_rows).columns[0].values()[0] > 0 -%}
+    {#- The model asked the same (macros/incremental_scope.sql); the target is unchanged since. -#}
+    {%- set replaces_all = var('as_of_date') or built_with_as_of() -%}
 
     {% if replaces_all %}
         delete from {{ target }};
