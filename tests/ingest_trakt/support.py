@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 from ingest_trakt.bronze import BronzeLake
 from ingest_trakt.runner import IngestRun, RunOptions, RunResult
 from ingest_trakt.settings import IngestSettings
+from ingest_trakt.state import StateStore
 from replayer.config import ReplayerConfig, parse_instant
 from replayer.process import ReplayerProcess
 from replayer.truth import write_truth
@@ -171,3 +172,11 @@ def assert_bronze_matches_truth(data_dir: Path, truth: Truth) -> None:
             wrong.append((cid, got, want))
     assert not wrong, f"{len(wrong)} comments differ from the truth, e.g. {wrong[:3]}"
     assert quarantined_ids(data_dir) == truth.invalid
+
+
+def fill_disk(state: StateStore, full: bool = True) -> None:
+    """Make the state store's disk full (or free again) for SQLite: with ``max_page_count`` at the
+    pages in use, a write that needs a page fails with SQLITE_FULL and SQLite rolls the
+    transaction back by itself, exactly as on a full file system."""
+    pages = state._db.execute("pragma page_count").fetchone()[0] if full else 1073741823
+    state._db.execute(f"pragma max_page_count={pages}")

@@ -12,7 +12,7 @@ import pytest
 from ingest_trakt.errors import ExitCode
 from replayer.process import ReplayerProcess
 from tests.conftest import NOW
-from tests.ingest_trakt.support import assert_bronze_matches_truth, ingest_cli, truth_of
+from tests.ingest_trakt.support import assert_bronze_matches_truth, fill_disk, ingest_cli, truth_of
 
 Factory = Callable[..., ReplayerProcess]
 UNIVERSE = {"seed": 17, "titles": 8, "scale": 0.1}
@@ -139,8 +139,7 @@ def test_a_state_store_out_of_space_reads_as_a_full_disk(tmp_path: Path) -> None
 
     state = StateStore(tmp_path)
     run = state.start_run("full", {})
-    pages = state._db.execute("pragma page_count").fetchone()[0]
-    state._db.execute(f"pragma max_page_count={pages}")
+    fill_disk(state)
     with pytest.raises(StorageError, match="no space left") as raised:
         state.save_summary(run, {"big": "x" * 200_000})
     state.close()

@@ -6,6 +6,7 @@ import pytest
 
 from ingest_trakt.errors import StorageError
 from ingest_trakt.state import CheckpointBatch, StateStore
+from tests.ingest_trakt.support import fill_disk
 
 
 def test_runs_tasks_and_checkpoints(tmp_path: Path) -> None:
@@ -88,13 +89,12 @@ def test_a_full_disk_is_a_storage_error_and_keeps_committed_checkpoints(tmp_path
     run = state.start_run("full", {})
     state.add_tasks(run, [("comments:movie:1", "comments", "movie", 1, "m1")])
     state.apply(run, CheckpointBatch({"comments:movie:1": {"page": 2}}, set(), {}))
-    pages = state._db.execute("pragma page_count").fetchone()[0]
-    state._db.execute(f"pragma max_page_count={pages}")  # the disk is now full: no page can be added
+    fill_disk(state)
     with pytest.raises(StorageError, match="no space left for the state store") as raised:
         state.save_summary(run, {"landed": {"comments": "x" * 200_000}})
     assert not state._db.in_transaction
     assert "no transaction is active" not in str(raised.value)
-    state._db.execute("pragma max_page_count=1073741823")  # space freed
+    fill_disk(state, full=False)
     assert {t.key: t.progress for t in state.tasks(run)} == {"comments:movie:1": {"page": 2}}
     state.save_summary(run, {"landed": {"comments": 1}})
     assert state.run_summary(run) == {"landed": {"comments": 1}}
