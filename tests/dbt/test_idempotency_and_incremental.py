@@ -182,3 +182,65 @@ def test_a_default_build_after_a_look_into_the_past_equals_the_present(built: Bu
     assert titles_then < titles_now, "the past must have fewer titles"
     run_dbt(["run"], data)
     assert table_digests(data, "gold", GOLD) == table_digests(built.data_dir, "gold", GOLD)
+
+
+def _edit_comments(lake: Path, comment_ids: list[int], extra_likes: int) -> None:
+    """Append a new version of some comments (more likes, a later updated_at), as a re-fetch finds
+    when people like an old comment: nothing new is said, only counts move."""
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    import pyarrow as pa
+    from deltalake import DeltaTable, write_deltalake
+
+    table = DeltaTable(str(lake / "comments"))
+    rows = table.to_pyarrow_table().to_pylist()
+    fetched_at = max(row["fetched_at"] for row in rows) + timedelta(hours=1)
+    latest: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        key = int(row["record_id"])
+        if key in comment_ids and (key not in latest or row["fetched_at"] > latest[key]["fetched_at"]):
+            latest[key] = row
+    assert sorted(latest) == sorted(comment_ids), "comments not found in bronze"
+    edited = []
+    for row in latest.values():
+        payload = json.loads(row["payload"])
+        payload["likes"] = int(payload["likes"]) + extra_likes
+        payload["updated_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        edited.append(
+            row
+            | {
+                "payload": json.dumps(payload),
+                "fetched_at": fetched_at,
+                "ingest_date": fetched_at.date().isoformat(),
+            }
+        )
+    write_deltalake(
+        str(lake / "comments"),
+        pa.Table.from_pylist(edited, schema=pa.schema(table.schema().to_arrow())),
+        mode="append",
+    )
+
+
+def test_incremental_weeks_of_a_title_with_only_edited_comments(built: Built, tmp_path: Path) -> None:
+    """A title whose only change is more likes on early comments re-emits just those weeks; every
+    later week must stay (they are not emitted, and must not be taken for a shrunk spine)."""
+    early = built.query(
+        "select c.comment_id, w.title_key from gold.fct_comments as c "
+        "inner join gold.mart_title_engagement_weekly as w on w.title_trakt_id = c.title_trakt_id "
+        "and w.media_type = c.media_type and w.week_index = 0 "
+        "where c.days_since_release < 7 and (select max(week_index) from gold.mart_title_engagement_weekly as x "
+        "where x.title_key = w.title_key) >= 4 order by c.comment_id limit 1"
+    )[0]
+    data = tmp_path / "incremental"
+    shutil.copytree(built.data_dir, data)
+    _edit_comments(data / "lake" / "bronze", [int(early["comment_id"])], extra_likes=5)
+    run_dbt(["run"], data)
+    full = tmp_path / "full"
+    shutil.copytree(data, full, ignore=shutil.ignore_patterns("warehouse.duckdb*"))
+    run_dbt(["run", "--full-refresh"], full)
+    assert table_digests(data, "gold", GOLD) == table_digests(full, "gold", GOLD)
+    likes = "select sum(likes) as likes from gold.fct_comments"
+    with duckdb.connect(str(warehouse_path(data)), read_only=True) as con:
+        (after,) = con.execute(likes).fetchall()[0]
+    assert after == built.query(likes)[0]["likes"] + 5
