@@ -184,11 +184,13 @@ def test_a_default_build_after_a_look_into_the_past_equals_the_present(built: Bu
     assert table_digests(data, "gold", GOLD) == table_digests(built.data_dir, "gold", GOLD)
 
 
-def _edit_comments(lake: Path, comment_ids: list[int], extra_likes: int) -> None:
-    """Append a new version of some comments (more likes, a later updated_at), as a re-fetch finds
-    when people like an old comment: nothing new is said, only counts move."""
+def _append_comment_versions(
+    lake: Path, comment_ids: list[int], change: Callable[[dict[str, Any], int], dict[str, Any]]
+) -> None:
+    """Append to bronze, an hour after its newest fetch, a version of each comment whose payload
+    ``change(payload, position)`` returns (an edit, or with a new id, a new comment)."""
     import json
-    from datetime import UTC, datetime, timedelta
+    from datetime import timedelta
 
     import pyarrow as pa
     from deltalake import DeltaTable, write_deltalake
@@ -202,14 +204,14 @@ def _edit_comments(lake: Path, comment_ids: list[int], extra_likes: int) -> None
         if key in comment_ids and (key not in latest or row["fetched_at"] > latest[key]["fetched_at"]):
             latest[key] = row
     assert sorted(latest) == sorted(comment_ids), "comments not found in bronze"
-    edited = []
-    for row in latest.values():
-        payload = json.loads(row["payload"])
-        payload["likes"] = int(payload["likes"]) + extra_likes
-        payload["updated_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-        edited.append(
+    versions = []
+    for position, comment_id in enumerate(comment_ids):
+        row = latest[comment_id]
+        payload = change(json.loads(row["payload"]), position)
+        versions.append(
             row
             | {
+                "record_id": str(payload["id"]),
                 "payload": json.dumps(payload),
                 "fetched_at": fetched_at,
                 "ingest_date": fetched_at.date().isoformat(),
@@ -217,8 +219,39 @@ def _edit_comments(lake: Path, comment_ids: list[int], extra_likes: int) -> None
         )
     write_deltalake(
         str(lake / "comments"),
-        pa.Table.from_pylist(edited, schema=pa.schema(table.schema().to_arrow())),
+        pa.Table.from_pylist(versions, schema=pa.schema(table.schema().to_arrow())),
         mode="append",
+    )
+
+
+def _now_stamp() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def _edit_comments(lake: Path, comment_ids: list[int], extra_likes: int) -> None:
+    """New versions of some comments (more likes, a later updated_at), as a re-fetch finds when
+    people like an old comment: nothing new is said, only counts move."""
+    _append_comment_versions(
+        lake,
+        comment_ids,
+        lambda payload, _: (
+            payload | {"likes": int(payload["likes"]) + extra_likes, "updated_at": _now_stamp()}
+        ),
+    )
+
+
+def _post_comments_now(lake: Path, like_comment_ids: list[int], first_new_id: int) -> None:
+    """New comments, written today, copies of the given ones (same title and author)."""
+    now = _now_stamp()
+    _append_comment_versions(
+        lake,
+        like_comment_ids,
+        lambda payload, position: (
+            payload
+            | {"id": first_new_id + position, "created_at": now, "updated_at": now, "likes": 0, "replies": 0}
+        ),
     )
 
 
@@ -244,3 +277,33 @@ def test_incremental_weeks_of_a_title_with_only_edited_comments(built: Built, tm
     with duckdb.connect(str(warehouse_path(data)), read_only=True) as con:
         (after,) = con.execute(likes).fetchall()[0]
     assert after == built.query(likes)[0]["likes"] + 5
+
+
+def test_incremental_weeks_past_the_last_week_shown(built: Built, tmp_path: Path) -> None:
+    """A new comment past the mart's last week (var weekly_max_week; ten years by default) still
+    grows its title's spine from the old last week up to the cap, with empty weeks."""
+    title = built.query(
+        "select w.title_trakt_id, w.media_type, max(w.week_index) as last_week, "
+        "max(c.comment_id) as comment_id, (select max(comment_id) from gold.fct_comments) as top_id "
+        "from gold.mart_title_engagement_weekly as w inner join gold.fct_comments as c "
+        "on c.title_trakt_id = w.title_trakt_id and c.media_type = w.media_type "
+        "where w.anchor_date < current_date - 70 and c.parent_id = 0 "
+        "group by w.title_trakt_id, w.media_type order by last_week, w.title_trakt_id limit 1"
+    )[0]
+    cap = {"weekly_max_week": title["last_week"] + 1}
+    data = tmp_path / "incremental"
+    shutil.copytree(built.data_dir, data)
+    run_dbt(["run", "--full-refresh"], data, dbt_vars=cap)
+    _post_comments_now(data / "lake" / "bronze", [int(title["comment_id"])], int(title["top_id"]) + 1)
+    run_dbt(["run"], data, dbt_vars=cap)
+    full = tmp_path / "full"
+    shutil.copytree(data, full, ignore=shutil.ignore_patterns("warehouse.duckdb*"))
+    run_dbt(["run", "--full-refresh"], full, dbt_vars=cap)
+    assert table_digests(data, "gold", GOLD) == table_digests(full, "gold", GOLD)
+    with duckdb.connect(str(warehouse_path(data)), read_only=True) as con:
+        (last_week,) = con.execute(
+            "select max(week_index) from gold.mart_title_engagement_weekly "
+            "where title_trakt_id = ? and media_type = ?",
+            [title["title_trakt_id"], title["media_type"]],
+        ).fetchall()[0]
+    assert last_week == cap["weekly_max_week"]

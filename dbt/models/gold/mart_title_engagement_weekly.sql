@@ -8,16 +8,19 @@
 }}
 
 -- One row per title per week since its anchor (week 0 includes pre-release comments), dense from
--- week 0 to the title's last active week (at most ten years). Volumes come from the per-day
--- aggregates. Incremental (ADR 0005): only the weeks that can have changed are emitted — the weeks
--- that received a comment version, and every week from a title's first week with a new comment on
--- (their cumulative count moves, and the spine may grow); every week of a title whose anchor moved.
--- Distinct commenters are counted again only for weeks with a new comment; the other emitted weeks
--- keep theirs. The replace_title_weeks strategy (macros/replace_title_weeks.sql) replaces exactly
--- the emitted (title, week) rows and drops weeks past a title's new last week.
+-- week 0 to the title's last active week (at most var weekly_max_week, 520: ten years). Volumes come
+-- from the per-day aggregates. The weeks with comments are computed first (sparse); each then carries the empty
+-- weeks up to the next one, so every join and window runs over the weeks with comments only.
+-- Incremental (ADR 0005): only the weeks that can have changed are emitted — the weeks that
+-- received a comment version, and every week from a title's first week with a new comment on
+-- (their cumulative count moves, and the spine may grow); every week of a title whose anchor
+-- moved. Distinct commenters are counted again only for weeks with a new comment; the other
+-- emitted weeks keep theirs. The replace_title_weeks strategy (macros/replace_title_weeks.sql)
+-- replaces exactly the emitted (title, week) rows.
 
 {% set since = high_water_mark('last_fetched_at') %}
 {% set everything = not reads_new_rows_only(since) or var('as_of_date') or built_with_as_of() %}
+{% set max_week = var('weekly_max_week') | int %}
 
 with
 
@@ -188,6 +191,68 @@ titles as (
         group by current_rows.title_trakt_id, current_rows.media_type
 
     ),
+
+    ranges as (
+
+        -- Per touched title, the first week from which every week is emitted again, with the
+        -- cumulative count before it (the current row of the week before). Week 0 for a new title
+        -- or one whose anchor moved; else the first week with a new comment, or the week after the
+        -- current last one when that comes first (the spine grows through empty weeks). A title
+        -- with edited comments only has no range: just the weeks of those comments are emitted.
+        select
+            scoped.title_trakt_id,
+            scoped.media_type,
+            scoped.first_week,
+            coalesce(current_rows.cumulative_comments, 0) as base_comments
+        from (
+            select
+                touched.title_trakt_id,
+                touched.media_type,
+                case
+                    when moved_titles.title_trakt_id is not null or current_spans.title_trakt_id is null then 0
+                    when recount_titles.first_week is not null
+                        then least(recount_titles.first_week, current_spans.last_week + 1)
+                end as first_week
+            from touched
+            left join moved_titles
+                on touched.title_trakt_id = moved_titles.title_trakt_id
+                    and touched.media_type = moved_titles.media_type
+            left join current_spans
+                on touched.title_trakt_id = current_spans.title_trakt_id
+                    and touched.media_type = current_spans.media_type
+            left join recount_titles
+                on touched.title_trakt_id = recount_titles.title_trakt_id
+                    and touched.media_type = recount_titles.media_type
+        ) as scoped
+        left join {{ this }} as current_rows
+            on scoped.title_trakt_id = current_rows.title_trakt_id
+                and scoped.media_type = current_rows.media_type
+                and current_rows.week_index = scoped.first_week - 1
+        where scoped.first_week is not null
+
+    ),
+
+    current_weeks as (
+
+        -- The values the emitted weeks have now: distinct commenters of a week without a new
+        -- comment, and the cumulative count of an edited week before its title's range.
+        select
+            current_rows.title_trakt_id,
+            current_rows.media_type,
+            current_rows.week_index,
+            current_rows.unique_commenters,
+            current_rows.cumulative_comments
+        from {{ this }} as current_rows
+        inner join touched
+            on current_rows.title_trakt_id = touched.title_trakt_id
+                and current_rows.media_type = touched.media_type
+        left join moved_titles
+            on current_rows.title_trakt_id = moved_titles.title_trakt_id
+                and current_rows.media_type = moved_titles.media_type
+        where moved_titles.title_trakt_id is null
+
+    ),
+
 {% endif %}
 
 anchored_days as (
@@ -210,17 +275,31 @@ anchored_days as (
 
 weekly as (
 
+    -- The weeks with comments (only those that are emitted, on an incremental build).
     select
-        title_trakt_id,
-        media_type,
-        week_index,
-        cast(sum(comment_count) as bigint) as comment_count,
-        cast(sum(top_level_comments) as bigint) as top_level_comments,
-        cast(sum(reply_count) as bigint) as reply_count,
-        cast(sum(like_count) as bigint) as like_count,
-        max(last_fetched_at) as last_fetched_at
+        anchored_days.title_trakt_id,
+        anchored_days.media_type,
+        anchored_days.week_index,
+        any_value(anchored_days.anchor_date) as anchor_date,
+        cast(sum(anchored_days.comment_count) as bigint) as comment_count,
+        cast(sum(anchored_days.top_level_comments) as bigint) as top_level_comments,
+        cast(sum(anchored_days.reply_count) as bigint) as reply_count,
+        cast(sum(anchored_days.like_count) as bigint) as like_count,
+        max(anchored_days.last_fetched_at) as last_fetched_at
     from anchored_days
-    group by title_trakt_id, media_type, week_index
+    {% if not everything %}
+        left join ranges
+            on anchored_days.title_trakt_id = ranges.title_trakt_id
+                and anchored_days.media_type = ranges.media_type
+        left join changed_weeks
+            on anchored_days.title_trakt_id = changed_weeks.title_trakt_id
+                and anchored_days.media_type = changed_weeks.media_type
+                and anchored_days.week_index = changed_weeks.week_index
+        where
+            anchored_days.week_index >= ranges.first_week
+            or changed_weeks.title_trakt_id is not null
+    {% endif %}
+    group by anchored_days.title_trakt_id, anchored_days.media_type, anchored_days.week_index
 
 ),
 
@@ -270,114 +349,175 @@ recounted as (
 
 ),
 
-commenters as (
+counted as (
 
-    select * from recounted
+    -- The weeks with comments, with their distinct commenters: counted again, or (incremental,
+    -- a week without a new comment) the count they have.
+    select
+        weekly.*,
+        {% if not everything %}
+            coalesce(recounted.unique_commenters, current_weeks.unique_commenters, 0) as unique_commenters,
+            current_weeks.cumulative_comments as current_cumulative_comments
+        {% else %}
+            coalesce(recounted.unique_commenters, 0) as unique_commenters
+        {% endif %}
+    from weekly
+    left join recounted
+        on weekly.title_trakt_id = recounted.title_trakt_id
+            and weekly.media_type = recounted.media_type
+            and weekly.week_index = recounted.week_index
     {% if not everything %}
-        union all
-
-        -- Unchanged weeks of re-emitted titles keep the count they have.
-        select
-            current_rows.title_trakt_id,
-            current_rows.media_type,
-            current_rows.week_index,
-            current_rows.unique_commenters
-        from {{ this }} as current_rows
-        inner join touched
-            on current_rows.title_trakt_id = touched.title_trakt_id
-                and current_rows.media_type = touched.media_type
-        left join recounted
-            on current_rows.title_trakt_id = recounted.title_trakt_id
-                and current_rows.media_type = recounted.media_type
-                and current_rows.week_index = recounted.week_index
-        left join moved_titles
-            on current_rows.title_trakt_id = moved_titles.title_trakt_id
-                and current_rows.media_type = moved_titles.media_type
-        where
-            recounted.title_trakt_id is null
-            and moved_titles.title_trakt_id is null
-            and current_rows.unique_commenters > 0
+        left join current_weeks
+            on weekly.title_trakt_id = current_weeks.title_trakt_id
+                and weekly.media_type = current_weeks.media_type
+                and weekly.week_index = current_weeks.week_index
     {% endif %}
 
 ),
 
-spans as (
+ranged as (
 
+    -- The weeks with comments from which each title's spine is emitted to its end (week 0 on a
+    -- full build), with the cumulative count before the range.
     select
-        title_trakt_id,
-        media_type,
-        any_value(anchor_date) as anchor_date,
-        least(max(week_index), 520) as last_week
-    from anchored_days
-    group by title_trakt_id, media_type
+        counted.*,
+        {% if not everything %}
+            ranges.first_week as range_start,
+            ranges.base_comments
+        {% else %}
+            0 as range_start,
+            cast(0 as bigint) as base_comments
+        {% endif %}
+    from counted
+    {% if not everything %}
+        inner join ranges
+            on counted.title_trakt_id = ranges.title_trakt_id
+                and counted.media_type = ranges.media_type
+        where counted.week_index >= ranges.first_week
+    {% endif %}
+
+),
+
+runs as (
+
+    -- Each week with comments, the weeks it spans (itself and the empty weeks up to the next week
+    -- with comments; the range's first empty weeks belong to its first one), and the cumulative
+    -- count. The spine stops at the last active week, or at week {{ max_week }}: a week past it is
+    -- not shown, but the empty weeks before it are.
+    select
+        ranged.*,
+        ranged.base_comments + sum(ranged.comment_count) over (
+            partition by ranged.title_trakt_id, ranged.media_type
+            order by ranged.week_index rows between unbounded preceding and current row
+        ) as cumulative_comments,
+        case
+            when lag(ranged.week_index) over (
+                    partition by ranged.title_trakt_id, ranged.media_type order by ranged.week_index
+                ) is null
+                then ranged.range_start
+            else ranged.week_index
+        end as span_first_week,
+        least(
+            coalesce(
+                lead(ranged.week_index) over (
+                    partition by ranged.title_trakt_id, ranged.media_type order by ranged.week_index
+                ) - 1,
+                ranged.week_index
+            ),
+            {{ max_week }}
+        ) as span_last_week
+    from ranged
 
 ),
 
 spine as (
 
     select
-        spans.*,
-        {{ integer_series('0', 'spans.last_week') }} as week_index
-    from spans
+        runs.*,
+        {{ integer_series('runs.span_first_week', 'runs.span_last_week') }} as spine_week
+    from runs
+    where runs.span_first_week <= runs.span_last_week
 
 ),
 
-filled as (
+spanned as (
 
     select
-        spine.media_type || ':' || cast(spine.title_trakt_id as {{ dbt.type_string() }}) as title_key,
+        spine.spine_week as week_index,
         spine.title_trakt_id,
         spine.media_type,
-        cast(spine.week_index as integer) as week_index,
-        cast({{ dbt.dateadd('day', '7 * spine.week_index', 'spine.anchor_date') }} as date) as week_start_date,
-        coalesce(weekly.comment_count, 0) as comment_count,
-        coalesce(weekly.top_level_comments, 0) as top_level_comments,
-        coalesce(weekly.reply_count, 0) as reply_count,
-        coalesce(commenters.unique_commenters, 0) as unique_commenters,
-        coalesce(weekly.like_count, 0) as like_count,
-        cast(sum(coalesce(weekly.comment_count, 0)) over (
-            partition by spine.title_trakt_id, spine.media_type order by spine.week_index
-        ) as bigint) as cumulative_comments,
         spine.anchor_date,
-        -- Per week, not per title: a week nobody touched keeps its value, so it need not be emitted.
-        weekly.last_fetched_at,
-        {{ as_of_filter_literal() }} as as_of_filter
+        case when spine.spine_week = spine.week_index then spine.comment_count else 0 end as comment_count,
+        case when spine.spine_week = spine.week_index then spine.top_level_comments else 0 end as top_level_comments,
+        case when spine.spine_week = spine.week_index then spine.reply_count else 0 end as reply_count,
+        case when spine.spine_week = spine.week_index then spine.unique_commenters else 0 end as unique_commenters,
+        case when spine.spine_week = spine.week_index then spine.like_count else 0 end as like_count,
+        -- The range's first empty weeks come before any comment of the range.
+        case
+            when spine.spine_week < spine.week_index then spine.base_comments else spine.cumulative_comments
+        end as cumulative_comments,
+        case when spine.spine_week = spine.week_index then spine.last_fetched_at end as last_fetched_at
     from spine
-    left join weekly
-        on spine.title_trakt_id = weekly.title_trakt_id
-            and spine.media_type = weekly.media_type
-            and spine.week_index = weekly.week_index
-    left join commenters
-        on spine.title_trakt_id = commenters.title_trakt_id
-            and spine.media_type = commenters.media_type
-            and spine.week_index = commenters.week_index
+
+),
+
+{% if not everything %}
+    edited as (
+
+        -- Weeks before a title's range that received a new version of a known comment: their
+        -- likes and replies move, their count and commenters do not.
+        select
+            counted.week_index,
+            counted.title_trakt_id,
+            counted.media_type,
+            counted.anchor_date,
+            counted.comment_count,
+            counted.top_level_comments,
+            counted.reply_count,
+            counted.unique_commenters,
+            counted.like_count,
+            counted.current_cumulative_comments as cumulative_comments,
+            counted.last_fetched_at
+        from counted
+        left join ranges
+            on counted.title_trakt_id = ranges.title_trakt_id
+                and counted.media_type = ranges.media_type
+        where
+            counted.week_index <= {{ max_week }}
+            and (ranges.title_trakt_id is null or counted.week_index < ranges.first_week)
+
+    ),
+{% endif %}
+
+emitted as (
+
+    select * from spanned
+    {% if not everything %}
+        union all
+        select * from edited
+    {% endif %}
 
 ),
 
 final as (
 
-    select filled.*
-    from filled
-    {% if not everything %}
-        -- The weeks that can have changed: a comment version landed in them; they come at or
-        -- after the title's first week with a new comment (cumulative counts move; every week
-        -- when the anchor moved, as recount_titles then starts at week 0); or they are new.
-        left join changed_weeks
-            on filled.title_trakt_id = changed_weeks.title_trakt_id
-                and filled.media_type = changed_weeks.media_type
-                and filled.week_index = changed_weeks.week_index
-        left join recount_titles
-            on filled.title_trakt_id = recount_titles.title_trakt_id
-                and filled.media_type = recount_titles.media_type
-        left join current_spans
-            on filled.title_trakt_id = current_spans.title_trakt_id
-                and filled.media_type = current_spans.media_type
-        where
-            changed_weeks.title_trakt_id is not null
-            or filled.week_index >= recount_titles.first_week
-            or current_spans.title_trakt_id is null
-            or filled.week_index > current_spans.last_week
-    {% endif %}
+    select
+        media_type || ':' || cast(title_trakt_id as {{ dbt.type_string() }}) as title_key,
+        title_trakt_id,
+        media_type,
+        cast(week_index as integer) as week_index,
+        cast({{ dbt.dateadd('day', '7 * week_index', 'anchor_date') }} as date) as week_start_date,
+        comment_count,
+        top_level_comments,
+        reply_count,
+        unique_commenters,
+        like_count,
+        cast(cumulative_comments as bigint) as cumulative_comments,
+        anchor_date,
+        -- Per week, not per title: a week nobody touched keeps its value, so it need not be emitted.
+        last_fetched_at,
+        {{ as_of_filter_literal() }} as as_of_filter
+    from emitted
 
 )
 
