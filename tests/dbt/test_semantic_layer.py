@@ -3,19 +3,54 @@
 from __future__ import annotations
 
 import csv
+import shutil
 import subprocess
 from pathlib import Path
 
-from orchestration.pipeline import DBT_DIR, dbt_env
+import pytest
+
+from orchestration.pipeline import DBT_DIR, dbt_env, dbt_executable
 from tests.conftest import Built
 
 
-def mf(built: Built, *args: str) -> subprocess.CompletedProcess[str]:
+@pytest.fixture(scope="module")
+def mf_project(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the dbt project with its own fresh ``target/semantic_manifest.json``.
+
+    MetricFlow's CLI reads that file at the fixed path ``<project>/target/`` and ignores
+    DBT_TARGET_PATH, which gives each pytest-xdist worker its own dbt target: in the shared project
+    it would read whatever another process last parsed there, or nothing on a fresh clone (which
+    failed a clean-clone run when no other process had parsed into dbt/target yet)."""
+    project = tmp_path_factory.mktemp("mf") / "dbt"
+    shutil.copytree(DBT_DIR, project, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    env = _project_env(built, project)
+    subprocess.run(
+        [dbt_executable(), "parse", "--target-path", str(project / "target")],
+        cwd=project,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    assert (project / "target" / "semantic_manifest.json").exists()
+    return project
+
+
+def _project_env(built: Built, project: Path) -> dict[str, str]:
+    return dbt_env(built.data_dir) | {
+        "DBT_PROJECT_DIR": str(project),
+        "DBT_PROFILES_DIR": str(project),
+        "DBT_TARGET_PATH": str(project / "target"),
+        "DBT_LOG_PATH": str(project / "logs"),
+    }
+
+
+def mf(built: Built, project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     executable = str(Path(__import__("sys").executable).with_name("mf"))
     return subprocess.run(
         [executable, *args],
-        cwd=DBT_DIR,
-        env=dbt_env(built.data_dir),
+        cwd=project,
+        env=_project_env(built, project),
         capture_output=True,
         text=True,
         check=False,
@@ -23,18 +58,19 @@ def mf(built: Built, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_validate_configs_passes(built: Built) -> None:
-    result = mf(built, "validate-configs")
+def test_validate_configs_passes(built: Built, mf_project: Path) -> None:
+    result = mf(built, mf_project, "validate-configs")
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
     assert "ERRORS: 0" in output
     assert "ERRORS: 1" not in output
 
 
-def test_unique_commenters_by_media_type_by_month(built: Built, tmp_path: Path) -> None:
+def test_unique_commenters_by_media_type_by_month(built: Built, mf_project: Path, tmp_path: Path) -> None:
     out = tmp_path / "answer.csv"
     result = mf(
         built,
+        mf_project,
         "query",
         "--metrics",
         "unique_commenters,comments_total",
@@ -65,9 +101,9 @@ def test_unique_commenters_by_media_type_by_month(built: Built, tmp_path: Path) 
     assert got == expected
 
 
-def test_saved_queries_and_ratio_metrics_run(built: Built, tmp_path: Path) -> None:
+def test_saved_queries_and_ratio_metrics_run(built: Built, mf_project: Path, tmp_path: Path) -> None:
     out = tmp_path / "leaderboard.csv"
-    result = mf(built, "query", "--saved-query", "title_leaderboard", "--csv", str(out))
+    result = mf(built, mf_project, "query", "--saved-query", "title_leaderboard", "--csv", str(out))
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     with out.open() as handle:
         rows = list(csv.DictReader(handle))
