@@ -195,10 +195,11 @@ titles as (
     ranges as (
 
         -- Per touched title, the first week from which every week is emitted again, with the
-        -- cumulative count before it (the current row of the week before). Week 0 for a new title
-        -- or one whose anchor moved; else the first week with a new comment, or the week after the
-        -- current last one when that comes first (the spine grows through empty weeks). A title
-        -- with edited comments only has no range: just the weeks of those comments are emitted.
+        -- cumulative count before it (the current row of the week before). Week 0 for a new title;
+        -- else the first week with a new comment (week 0 when the anchor moved: recount_titles),
+        -- or the week after the current last one when that comes first (the spine grows through
+        -- empty weeks). A title with edited comments only has no range: just the weeks of those
+        -- comments are emitted.
         select
             scoped.title_trakt_id,
             scoped.media_type,
@@ -209,14 +210,11 @@ titles as (
                 touched.title_trakt_id,
                 touched.media_type,
                 case
-                    when moved_titles.title_trakt_id is not null or current_spans.title_trakt_id is null then 0
+                    when current_spans.title_trakt_id is null then 0
                     when recount_titles.first_week is not null
                         then least(recount_titles.first_week, current_spans.last_week + 1)
                 end as first_week
             from touched
-            left join moved_titles
-                on touched.title_trakt_id = moved_titles.title_trakt_id
-                    and touched.media_type = moved_titles.media_type
             left join current_spans
                 on touched.title_trakt_id = current_spans.title_trakt_id
                     and touched.media_type = current_spans.media_type
