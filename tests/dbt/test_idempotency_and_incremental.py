@@ -98,38 +98,55 @@ def test_incremental_build_equals_full_refresh(
     assert not bad, bad[:5]
 
 
-def _move_release_dates(lake: Path, shifts: dict[str, int]) -> None:
-    """Append a new version of some movies with their release date moved by ``shifts`` days, as
-    when Trakt corrects a release date: the titles' anchors move between two builds."""
-    import json
-    from datetime import UTC, date, datetime, timedelta
+def _append_to_bronze(
+    lake: Path, table: str, versions_of: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
+) -> None:
+    """Append to a bronze table the new versions ``versions_of`` makes from its rows, fetched an
+    hour after its newest row, as a later ingestion lands them."""
+    from datetime import timedelta
 
     import pyarrow as pa
     from deltalake import DeltaTable, write_deltalake
 
-    titles = DeltaTable(str(lake / "titles")).to_pyarrow_table().to_pylist()
-    fetched_at = max(row["fetched_at"] for row in titles) + timedelta(hours=1)
-    moved = []
-    for row in titles:
-        key = f"{row['title_media_type']}:{row['title_trakt_id']}"
-        if key in shifts:
-            payload = json.loads(row["payload"])
-            released = date.fromisoformat(payload["released"]) + timedelta(days=shifts.pop(key))
-            payload["released"] = released.isoformat()
-            payload["updated_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-            moved.append(
-                row
-                | {
-                    "payload": json.dumps(payload),
-                    "fetched_at": fetched_at,
-                    "ingest_date": fetched_at.date().isoformat(),
-                }
-            )
-    assert not shifts, f"titles not found in bronze: {shifts}"
-    schema = DeltaTable(str(lake / "titles")).schema().to_arrow()
+    delta = DeltaTable(str(lake / table))
+    rows = delta.to_pyarrow_table().to_pylist()
+    fetched_at = max(row["fetched_at"] for row in rows) + timedelta(hours=1)
+    stamped = [
+        row | {"fetched_at": fetched_at, "ingest_date": fetched_at.date().isoformat()}
+        for row in versions_of(rows)
+    ]
     write_deltalake(
-        str(lake / "titles"), pa.Table.from_pylist(moved, schema=pa.schema(schema)), mode="append"
+        str(lake / table),
+        pa.Table.from_pylist(stamped, schema=pa.schema(delta.schema().to_arrow())),
+        mode="append",
     )
+
+
+def _now_stamp() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def _move_release_dates(lake: Path, shifts: dict[str, int]) -> None:
+    """Append a new version of some movies with their release date moved by ``shifts`` days, as
+    when Trakt corrects a release date: the titles' anchors move between two builds."""
+    import json
+    from datetime import date, timedelta
+
+    def moved(titles: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        versions = []
+        for row in titles:
+            key = f"{row['title_media_type']}:{row['title_trakt_id']}"
+            if key in shifts:
+                payload = json.loads(row["payload"])
+                released = date.fromisoformat(payload["released"]) + timedelta(days=shifts.pop(key))
+                payload |= {"released": released.isoformat(), "updated_at": _now_stamp()}
+                versions.append(row | {"payload": json.dumps(payload)})
+        assert not shifts, f"titles not found in bronze: {shifts}"
+        return versions
+
+    _append_to_bronze(lake, "titles", moved)
 
 
 def test_incremental_weeks_follow_moved_anchors(built: Built, tmp_path: Path) -> None:
@@ -187,47 +204,26 @@ def test_a_default_build_after_a_look_into_the_past_equals_the_present(built: Bu
 def _append_comment_versions(
     lake: Path, comment_ids: list[int], change: Callable[[dict[str, Any], int], dict[str, Any]]
 ) -> None:
-    """Append to bronze, an hour after its newest fetch, a version of each comment whose payload
-    ``change(payload, position)`` returns (an edit, or with a new id, a new comment)."""
+    """Append to bronze a version of each comment whose payload ``change(payload, position)``
+    returns (an edit, or with a new id, a new comment)."""
     import json
-    from datetime import timedelta
 
-    import pyarrow as pa
-    from deltalake import DeltaTable, write_deltalake
+    def changed(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        latest: dict[int, dict[str, Any]] = {}
+        for row in rows:
+            key = int(row["record_id"])
+            if key in comment_ids and (key not in latest or row["fetched_at"] > latest[key]["fetched_at"]):
+                latest[key] = row
+        assert sorted(latest) == sorted(comment_ids), "comments not found in bronze"
+        versions = []
+        for position, comment_id in enumerate(comment_ids):
+            payload = change(json.loads(latest[comment_id]["payload"]), position)
+            versions.append(
+                latest[comment_id] | {"record_id": str(payload["id"]), "payload": json.dumps(payload)}
+            )
+        return versions
 
-    table = DeltaTable(str(lake / "comments"))
-    rows = table.to_pyarrow_table().to_pylist()
-    fetched_at = max(row["fetched_at"] for row in rows) + timedelta(hours=1)
-    latest: dict[int, dict[str, Any]] = {}
-    for row in rows:
-        key = int(row["record_id"])
-        if key in comment_ids and (key not in latest or row["fetched_at"] > latest[key]["fetched_at"]):
-            latest[key] = row
-    assert sorted(latest) == sorted(comment_ids), "comments not found in bronze"
-    versions = []
-    for position, comment_id in enumerate(comment_ids):
-        row = latest[comment_id]
-        payload = change(json.loads(row["payload"]), position)
-        versions.append(
-            row
-            | {
-                "record_id": str(payload["id"]),
-                "payload": json.dumps(payload),
-                "fetched_at": fetched_at,
-                "ingest_date": fetched_at.date().isoformat(),
-            }
-        )
-    write_deltalake(
-        str(lake / "comments"),
-        pa.Table.from_pylist(versions, schema=pa.schema(table.schema().to_arrow())),
-        mode="append",
-    )
-
-
-def _now_stamp() -> str:
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    _append_to_bronze(lake, "comments", changed)
 
 
 def _edit_comments(lake: Path, comment_ids: list[int], extra_likes: int) -> None:
