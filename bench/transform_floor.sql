@@ -58,7 +58,9 @@ select
     c.grain, c.user_slug, c.created_at, cast(c.created_at as date) as created_date, c.likes, c.replies,
     c.parent_id > 0 as is_reply, c.is_review,
     c.is_spoiler_flagged or coalesce(contains(c.comment_text, '[spoiler]'), false) as is_spoiler,
-    coalesce(len(regexp_extract_all(regexp_replace(c.comment_text, '\[/?spoiler\]', '', 'g'), '\S+')), 0) as word_count,
+    coalesce(len(list_filter(string_split(replace(replace(replace(replace(
+        regexp_replace(c.comment_text, '\[/?spoiler\]', '', 'g'), chr(9), ' '), chr(10), ' '), chr(12), ' '), chr(13), ' '),
+        ' '), lambda token: token <> '')), 0) as word_count,
     date_diff('day', a.anchor_date, cast(c.created_at as date)) as days_since_release,
     c.fetched_at
 from floor_comments as c

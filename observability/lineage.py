@@ -427,7 +427,14 @@ def lineage_environ(data_dir: Path, parent: ParentRun | None) -> Iterator[None]:
     if not lineage_enabled():
         yield
         return
-    updates = dbt_lineage_env(data_dir, parent)
+    with environ_updated(dbt_lineage_env(data_dir, parent)):
+        yield
+
+
+@contextmanager
+def environ_updated(updates: Mapping[str, str]) -> Iterator[None]:
+    """``updates`` set in this process's environment for the block, every variable restored (or
+    removed) afterwards: how settings reach a child that only inherits the environment."""
     saved = {key: os.environ.get(key) for key in updates}
     os.environ.update(updates)
     try:

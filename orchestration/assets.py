@@ -37,7 +37,7 @@ from ingest_trakt.errors import ExitCode
 from ingest_trakt.runner import RunOptions, parse_ts
 from observability import health
 from observability.history import dbt_target_dir
-from observability.lineage import ParentRun, lineage_environ
+from observability.lineage import ParentRun, environ_updated, lineage_environ
 from orchestration.partitions import daily_partitions
 from orchestration.pipeline import (
     PUBLISHED_QUERIES,
@@ -52,6 +52,8 @@ from orchestration.resources import data_dir as default_data_dir
 
 # SLO: gold no older than 26 hours (observability/slos.yml); bronze feeds it, with the same bound.
 FRESHNESS = FreshnessPolicy.time_window(fail_window=timedelta(hours=26), warn_window=timedelta(hours=24))
+# DuckDB's default number of vacuum tasks per checkpoint: what a compacting build gives back.
+VACUUM_TASKS_WHEN_COMPACTING = 100
 BRONZE_ENTITIES = ("titles", "episodes", "comments", "ratings", "feed_events", "quarantine")
 API_ENDPOINTS = {
     "titles": [
@@ -229,6 +231,19 @@ def dbt_vars(context: AssetExecutionContext) -> dict[str, str]:
     }
 
 
+class DbtBuildConfig(Config):
+    compact_storage: bool = Field(
+        default=False,
+        description="Let DuckDB merge the under-filled row groups that incremental builds leave "
+        "(TRAKT_DUCKDB_VACUUM_TASKS=100 for this build; ADR 0006). The weekly lookback run sets it.",
+    )
+
+
+def dbt_build_environ(config: DbtBuildConfig) -> dict[str, str]:
+    """The environment this build adds for dbt's profile (dbt/profiles.yml reads it)."""
+    return {"TRAKT_DUCKDB_VACUUM_TASKS": str(VACUUM_TASKS_WHEN_COMPACTING)} if config.compact_storage else {}
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
@@ -240,7 +255,7 @@ def dbt_vars(context: AssetExecutionContext) -> dict[str, str]:
     pool="duckdb",
 )
 def trakt_dbt_models(
-    context: AssetExecutionContext, dbt: DbtCliResource, trakt: TraktApiResource
+    context: AssetExecutionContext, config: DbtBuildConfig, dbt: DbtCliResource, trakt: TraktApiResource
 ) -> Iterator[Any]:
     # dbt's profile reads TRAKT_DATA_DIR from the environment of the dbt process (resolved: dbt-ol
     # names the warehouse's datasets by that path, and so does the ingestion).
@@ -249,7 +264,10 @@ def trakt_dbt_models(
     args = ["build", "--vars", json.dumps(dbt_vars(context))]
     # dbt-ol (the resource's executable when lineage is on) reads its transport and the Dagster run
     # as parent from the environment of the process it is started in.
-    with lineage_environ(data_dir, ParentRun.dagster(context.run_id, context.job_name)):
+    with (
+        environ_updated(dbt_build_environ(config)),
+        lineage_environ(data_dir, ParentRun.dagster(context.run_id, context.job_name)),
+    ):
         invocation = dbt.cli(args, context=context)
     yield from invocation.stream()
 

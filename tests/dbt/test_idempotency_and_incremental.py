@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -307,3 +308,23 @@ def test_incremental_weeks_past_the_last_week_shown(built: Built, tmp_path: Path
             [title["title_trakt_id"], title["media_type"]],
         ).fetchall()[0]
     assert last_week == cap["weekly_max_week"]
+
+
+def test_builds_skip_duckdb_s_row_group_vacuum_unless_asked(
+    built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """dbt's DuckDB connection runs no vacuum tasks by default (an incremental build would rewrite
+    the last row groups of every comment-grain table at each checkpoint, ADR 0006);
+    TRAKT_DUCKDB_VACUUM_TASKS, which the weekly Dagster run sets, turns it back on."""
+    data = tmp_path / "data"
+    shutil.copytree(built.data_dir, data)
+    query = "select current_setting('max_vacuum_tasks') as vacuum_tasks"
+
+    def vacuum_tasks() -> int:
+        shown = run_dbt(["show", "--inline", query, "--output", "json", "--quiet"], data)
+        return int(json.loads(shown.stdout)["show"][0]["vacuum_tasks"])
+
+    monkeypatch.delenv("TRAKT_DUCKDB_VACUUM_TASKS", raising=False)
+    assert vacuum_tasks() == 0
+    monkeypatch.setenv("TRAKT_DUCKDB_VACUUM_TASKS", "100")
+    assert vacuum_tasks() == 100

@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from dagster import DagsterInstance, build_schedule_context
+from dagster import DagsterInstance, build_schedule_context, validate_run_config
 
 from observability.alerts import AlertManager
+from orchestration.assets import DbtBuildConfig, dbt_build_environ
 from orchestration.definitions import defs
 from orchestration.sensors import evaluate_freshness
 
@@ -115,7 +116,10 @@ def test_run_failure_sensor_alerts_and_success_recovers(
     assert AlertManager(tmp_path).open_incidents() == {}
 
 
-def test_weekly_lookback_schedule_targets_yesterday_with_a_long_lookback() -> None:
+def test_weekly_lookback_schedule_targets_yesterday_with_a_long_lookback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TRAKT_CLIENT_ID", "schedule-test-key")  # the job's resources read it
     repository = defs.get_repository_def()
     schedule = repository.get_schedule_def("weekly_lookback_schedule")
     when = datetime(2026, 11, 29, 5, tzinfo=UTC)  # a Sunday
@@ -123,5 +127,11 @@ def test_weekly_lookback_schedule_targets_yesterday_with_a_long_lookback() -> No
     request = schedule.evaluate_tick(context).run_requests[0]
     assert request.partition_key == "2026-11-28"
     assert request.run_config["ops"]["trakt_ingestion"]["config"]["lookback_days"] == 90.0
+    # The weekly run compacts the warehouse the daily builds leave (ADR 0006); the job accepts it.
+    assert request.run_config["ops"]["trakt_dbt_models"]["config"]["compact_storage"] is True
+    validate_run_config(repository.get_job("weekly_lookback_refresh"), request.run_config)
+    compacting = DbtBuildConfig(**request.run_config["ops"]["trakt_dbt_models"]["config"])
+    assert dbt_build_environ(compacting) == {"TRAKT_DUCKDB_VACUUM_TASKS": "100"}
+    assert dbt_build_environ(DbtBuildConfig()) == {}  # the daily run: the profile's default, 0
     daily = repository.get_schedule_def("daily_pipeline_schedule")
     assert daily.cron_schedule == "0 3 * * *"
