@@ -328,3 +328,25 @@ def test_builds_skip_duckdb_s_row_group_vacuum_unless_asked(
     assert vacuum_tasks() == 0
     monkeypatch.setenv("TRAKT_DUCKDB_VACUUM_TASKS", "100")
     assert vacuum_tasks() == 100
+
+
+def test_staging_built_before_the_word_count_moved_stops_and_says_how_to_rebuild(
+    built: Built, tmp_path: Path
+) -> None:
+    """A warehouse whose staging predates word_count and is_spoiler (ADR 0006): an incremental build
+    would append them empty for every older comment. It stops instead, with the command that
+    rebuilds, leaves the table as it was, and that command gives the same gold as a fresh build."""
+    data = tmp_path / "data"
+    shutil.copytree(built.data_dir, data)
+    with duckdb.connect(str(warehouse_path(data))) as con:
+        con.execute("alter table silver.stg_trakt__comments drop column word_count")
+        con.execute("alter table silver.stg_trakt__comments drop column is_spoiler")
+    before = table_digests(data, "silver", ["stg_trakt__comments"])
+    result = run_dbt(["run", "--select", "stg_trakt__comments"], data, check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "dbt build --full-refresh --select stg_trakt__comments+" in output
+    assert "Traceback" not in output
+    assert table_digests(data, "silver", ["stg_trakt__comments"]) == before
+    run_dbt(["run", "--full-refresh", "--select", "stg_trakt__comments+"], data)
+    assert table_digests(data, "gold", GOLD) == table_digests(built.data_dir, "gold", GOLD)

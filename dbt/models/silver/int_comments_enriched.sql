@@ -1,17 +1,11 @@
-{{
-    config(
-        materialized=incremental_materialization(),
-        incremental_strategy='delete+insert',
-        unique_key='comment_id',
-        on_schema_change='append_new_columns',
-    )
-}}
+{{ config(materialized='view') }}
 
--- Comments with what the metrics need and what does not depend on the title: Trakt's word count
--- (whitespace tokens without [spoiler] tags) and is_spoiler widened to inline tags. Incremental:
--- only comments whose latest version arrived since the last build are recomputed.
-
-{% set since = high_water_mark() %}
+-- The comments as the marts read them: staging's latest versions without the text and the
+-- bookkeeping columns, with what derives from a single column (is_reply, created_date). A view:
+-- the word count and the spoiler flag are computed in staging, and as a table this model cost a
+-- full build a second read of every comment's text and a 10M-row write that fct_comments read
+-- again (ADR 0006). Models that read only new rows filter it on fetched_at, which DuckDB pushes
+-- through the view into staging's scan.
 
 with
 
@@ -24,30 +18,29 @@ comments as (
 final as (
 
     select
-        comments.comment_id,
-        comments.parent_id,
-        comments.parent_id > 0 as is_reply,
-        comments.title_trakt_id,
-        comments.title_media_type as media_type,
-        comments.grain,
-        comments.season_number,
-        comments.episode_number,
-        comments.user_slug,
-        comments.username,
-        comments.user_is_private,
-        comments.created_at,
-        cast(comments.created_at as date) as created_date,
-        comments.updated_at,
-        comments.likes,
-        comments.replies,
-        comments.is_review,
-        comments.is_spoiler_flagged or coalesce(contains(comments.comment_text, '[spoiler]'), false) as is_spoiler,
-        {{ word_count('comments.comment_text') }} as word_count,
-        comments.user_rating,
-        comments.fetched_at,
-        comments.first_fetched_at
+        comment_id,
+        parent_id,
+        parent_id > 0 as is_reply,
+        title_trakt_id,
+        title_media_type as media_type,
+        grain,
+        season_number,
+        episode_number,
+        user_slug,
+        username,
+        user_is_private,
+        created_at,
+        cast(created_at as date) as created_date,
+        updated_at,
+        likes,
+        replies,
+        is_review,
+        is_spoiler,
+        word_count,
+        user_rating,
+        fetched_at,
+        first_fetched_at
     from comments
-    {{ new_rows_filter('comments', since, 'fetched_at') }}
 
 )
 

@@ -11,6 +11,19 @@
     high-water-mark query must not open this model's connection before that. -#}
 {% set bronze_table = source('trakt_bronze', 'comments') %}
 {% set since = high_water_mark() %}
+{#- Built before staging computed them (ADR 0006), this table lacks word_count and is_spoiler;
+    appending them would leave every older comment without a value, and the marts wrong wherever
+    they read older comments again. Stop and say how to rebuild instead. -#}
+{% if execute and is_incremental() %}
+    {% set current_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list %}
+    {% if 'word_count' not in current_columns or 'is_spoiler' not in current_columns %}
+        {{ exceptions.raise_compiler_error(
+            this ~ " predates word_count and is_spoiler in staging (ADR 0006): rebuild it and what "
+            ~ "reads it once with `dbt build --full-refresh --select stg_trakt__comments+`"
+            ~ " (bronze and this table are left as they are)."
+        ) }}
+    {% endif %}
+{% endif %}
 
 with
 
@@ -58,6 +71,11 @@ parsed as (
         doc.replies,
         doc.review as is_review,
         doc.spoiler as is_spoiler_flagged,
+        -- Computed here, once per version, from the comment's own fields: the marts' spoiler flag
+        -- (Trakt's flag or an inline tag) and Trakt's word count (the review rule). In a model of
+        -- their own they cost a full build a second read of every comment's text (ADR 0006).
+        doc.spoiler or coalesce(contains(doc.comment, '[spoiler]'), false) as is_spoiler,
+        {{ word_count('doc.comment') }} as word_count,
         doc.language as language_code,
         -- The current shape says user_stats.rating; older records carry user_rating.
         coalesce(doc.user_stats.rating, doc.user_rating) as user_rating,
