@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 import urllib.request
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
@@ -185,12 +186,14 @@ class TraktClient:
             headers=self._headers,
             extensions={"timeout": self._timeout},
         )
+        sent = time.monotonic()
         try:
             response = await self._transport.handle_async_request(request)
             try:
                 body = await response.aread()
             finally:
                 await response.aclose()
+            self.budget.observe_latency(time.monotonic() - sent)
         except httpx.TimeoutException as exc:
             raise self._connection_failed(f"GET {path}: timed out ({type(exc).__name__})") from None
         except httpx.TransportError as exc:

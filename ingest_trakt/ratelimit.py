@@ -20,6 +20,8 @@ from typing import Any
 
 MAX_HEADER_LIMIT = 1_000_000
 MAX_HEADER_PERIOD = 3600.0
+# Round trips remembered for the margin: enough to span a burst of concurrent requests.
+LATENCY_SAMPLES = 64
 
 
 def _margin(period: float) -> float:
@@ -38,7 +40,8 @@ class RateBudget:
     ) -> None:
         self.limit = limit
         self.period = period
-        self.margin = _margin(period)
+        self._latencies: deque[float] = deque(maxlen=LATENCY_SAMPLES)
+        self.margin = self._margin_for(period)
         self._clock = clock
         self._sleep = sleep
         self._spent: deque[float] = deque()
@@ -46,6 +49,20 @@ class RateBudget:
         self._lock = asyncio.Lock()
         self.waits = 0
         self.waited_seconds = 0.0
+
+    def _margin_for(self, period: float) -> float:
+        """The fixed margin, or the slowest recent round trip when that is longer (at most one
+        period): the server counts a request somewhere between its send and its response, so two
+        sends one window apart can arrive up to a round trip less than a window apart. A burst of
+        concurrent requests to a busy server spreads its arrivals by about that much."""
+        slowest = max(self._latencies, default=0.0)
+        return max(_margin(period), min(slowest, period))
+
+    def observe_latency(self, seconds: float) -> None:
+        """A request's round trip (send to response), for the margin."""
+        if 0.0 <= seconds < float("inf"):
+            self._latencies.append(seconds)
+            self.margin = self._margin_for(self.period)
 
     def _expire(self, now: float) -> None:
         horizon = now - self.period - self.margin + 1e-6  # float noise must not keep a token out
@@ -100,7 +117,7 @@ class RateBudget:
             # limit of 10**12 with remaining 0 would book 10**12 tokens): ignore the header.
             return
         if (limit, period) != (self.limit, self.period):
-            self.limit, self.period, self.margin = limit, period, _margin(period)
+            self.limit, self.period, self.margin = limit, period, self._margin_for(period)
         remaining = header.get("remaining")
         if isinstance(remaining, int) and remaining >= 0:
             now = self._clock()

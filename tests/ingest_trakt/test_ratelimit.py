@@ -132,3 +132,29 @@ def test_garbage_headers_change_nothing() -> None:
     for header in ({}, {"limit": "x"}, {"limit": 10, "period": 60, "remaining": "lots"}):
         b.observe(header)
     assert (b.limit, b.period, b.available()) == (10, 60, 10)
+
+
+def test_the_margin_covers_the_slowest_recent_round_trip() -> None:
+    """Sends one window apart can arrive closer than that by up to a round trip (a busy server
+    counts a burst's requests as it gets to them): the window is held that much longer, never
+    more than one period longer, and back to the fixed margin once round trips are fast again."""
+    b, _ = budget(2, 1.0)
+    fixed = b.margin
+    b.observe_latency(0.3)
+    assert b.margin == pytest.approx(0.3)
+
+    async def go() -> list[float]:
+        return [await b.acquire() for _ in range(3)]
+
+    assert asyncio.run(go())[2] == pytest.approx(1.3)
+    b.observe_latency(7.0)
+    assert b.margin == pytest.approx(1.0)  # at most one period
+    b.observe({"limit": 2, "period": 60, "remaining": 2})
+    assert b.margin == pytest.approx(7.0)  # a longer window holds the slow round trip in full
+    for _ in range(64):
+        b.observe_latency(0.001)
+    b.observe({"limit": 2, "period": 1, "remaining": 2})
+    assert b.margin == pytest.approx(fixed)
+    b.observe_latency(float("nan"))
+    b.observe_latency(-1.0)
+    assert b.margin == pytest.approx(fixed)
