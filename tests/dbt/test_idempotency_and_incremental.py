@@ -132,7 +132,6 @@ def _now_stamp() -> str:
 def _move_release_dates(lake: Path, shifts: dict[str, int]) -> None:
     """Append a new version of some movies with their release date moved by ``shifts`` days, as
     when Trakt corrects a release date: the titles' anchors move between two builds."""
-    import json
     from datetime import date, timedelta
 
     def moved(titles: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -207,7 +206,6 @@ def _append_comment_versions(
 ) -> None:
     """Append to bronze a version of each comment whose payload ``change(payload, position)``
     returns (an edit, or with a new id, a new comment)."""
-    import json
 
     def changed(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         latest: dict[int, dict[str, Any]] = {}
