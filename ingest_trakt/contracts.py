@@ -37,9 +37,15 @@ INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 def _is_trakt_timestamp(value: str) -> bool:
     """A real calendar instant: the schema's pattern checks the shape, which ``2014-02-30`` and
-    ``24:00:00`` also have. (fromisoformat, not strptime: a tenth of the cost per record.)"""
+    ``24:00:00`` also have. (fromisoformat, not strptime: a tenth of the cost per record.)
+
+    Year 0000 is one too (1 BC, which silver's DuckDB reads), but Python's dates start at year 1:
+    its calendar is checked as year 2000's, the same leap year of the 400-year cycle."""
+    text = value.removesuffix("Z")
+    if text.startswith("0000"):
+        text = "2000" + text[4:]
     try:
-        datetime.fromisoformat(value.removesuffix("Z"))
+        datetime.fromisoformat(text)
     except ValueError:
         return False
     return True

@@ -28,11 +28,13 @@ from hypothesis import strategies as st
 
 from ingest_trakt.bronze import BronzeLake, encode_payload
 from ingest_trakt.client import ApiResponse, Page
+from ingest_trakt.contracts import contract
 from ingest_trakt.retry import TransientError, classify
 from ingest_trakt.runner import IngestRun, RunOptions, TitleRef, _feed_context
 from ingest_trakt.settings import IngestSettings
 from tests.security.hostile import (
     INT64_MAX,
+    NEAR_MISS_TIMESTAMPS,
     DupKeys,
     comment_seeds,
     episode_seeds,
@@ -273,3 +275,15 @@ def test_huge_strings_land_whole(harness: Harness) -> None:
     harness.run._land_comment(parsed[0], harness.response(parsed, "/x"), 1, MOVIE, ("movie", None, None))
     rows = harness.flush(commit=True)
     assert len(orjson.loads(rows["comments"][0]["payload"])["comment"]) == 2_000_000
+
+
+@pytest.mark.parametrize(
+    "stamp", [*NEAR_MISS_TIMESTAMPS, "0000-02-29T00:00:00.000Z", "0000-02-30T00:00:00.000Z"]
+)
+def test_the_contract_lands_exactly_the_timestamps_silver_reads(stamp: str) -> None:
+    """Every near-miss timestamp the fuzzers draw from, checked one by one: the bronze contract lands
+    a comment exactly when the oracle (what silver's DuckDB parses) accepts its created_at. The
+    fuzzer once drew year 0000 (1 BC, which DuckDB reads and Python's dates cannot hold)."""
+    comment = comment_seeds()[0] | {"created_at": stamp}
+    landed = contract("comment.v1").check(comment).action == "land"
+    assert landed == reference_valid("comment.v1", comment)
