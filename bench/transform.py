@@ -4,7 +4,8 @@ For each size, in one run:
 1. the truth of a replayer universe of that size is written to a bronze lake (no HTTP);
 2. the floor: the same transformations as one hand-written DuckDB script (bench/transform_floor.sql);
 3. full build: ``dbt run --full-refresh`` (models only, as the floor has no tests), wall time and
-   peak RSS of the dbt process, and the time spent in the models themselves;
+   peak RSS of the dbt process, and the time dbt reports for running the models (its own clock:
+   without the process's start-up and exit);
 4. 1% new and 1% updated comments are appended to bronze, and ``dbt run`` builds incrementally,
    right after the full build as a daily build follows the previous one. (The floor used to run
    between the two: its 8 GB at 10M evicted dbt's libraries from the page cache, and the
@@ -62,7 +63,10 @@ def timed(command: list[str], *, cwd: Path, env: dict[str, str]) -> dict[str, An
 def dbt_run(data_dir: Path, *extra: str) -> dict[str, Any]:
     result = timed([dbt_executable(), "run", *extra], cwd=DBT_DIR, env=dbt_env(data_dir))
     run_results = json.loads((DBT_DIR / "target" / "run_results.json").read_text())
-    result["model_seconds"] = sum(r["execution_time"] for r in run_results["results"])
+    # dbt's own clock, from its first model to its last (what it prints as "Finished running"): the
+    # build without the process's start-up and exit. Not the sum of the models' times, which counts
+    # twice the time two threads run models side by side.
+    result["dbt_seconds"] = run_results["elapsed_time"]
     slowest = sorted(run_results["results"], key=lambda r: -r["execution_time"])[:5]
     result["slowest"] = ", ".join(
         f"{r['unique_id'].rsplit('.', 1)[-1]} {r['execution_time']:.1f}s" for r in slowest
@@ -75,14 +79,13 @@ def run_floor(data_dir: Path) -> dict[str, Any]:
 
 
 def floor_main(data_dir: Path) -> None:
-    """Child process: register bronze as Arrow datasets and run the floor script."""
+    """Child process: bronze as dbt reads it (views over the committed Parquet files), then the floor."""
     import duckdb
-    from deltalake import DeltaTable
+
+    from orchestration.duckdb_bronze import create_bronze_views
 
     with duckdb.connect(str(data_dir / "floor.duckdb")) as con:
-        for entity in ("comments", "titles"):
-            dataset = DeltaTable(str(data_dir / "lake" / "bronze" / entity)).to_pyarrow_dataset()
-            con.register(f"bronze_{entity}", dataset)
+        create_bronze_views(con, data_dir / "lake" / "bronze")
         con.execute(FLOOR_SQL.read_text())
 
 
@@ -111,7 +114,7 @@ def one_size(comments: int) -> dict[str, Any]:
         )
         incremental = dbt_run(root / "data")
         print(
-            f"[{comments:,}] full dbt run {full['seconds']:.1f}s (models {full['model_seconds']:.1f}s), "
+            f"[{comments:,}] full dbt run {full['seconds']:.1f}s (in dbt {full['dbt_seconds']:.1f}s), "
             f"peak RSS {full['peak_rss_mb']:.0f} MB"
         )
         print(
@@ -119,15 +122,15 @@ def one_size(comments: int) -> dict[str, Any]:
         )
         print(
             f"[{comments:,}] incremental after {changed:,} new+updated comments: {incremental['seconds']:.1f}s "
-            f"(models {incremental['model_seconds']:.1f}s), peak RSS {incremental['peak_rss_mb']:.0f} MB"
+            f"(in dbt {incremental['dbt_seconds']:.1f}s), peak RSS {incremental['peak_rss_mb']:.0f} MB"
         )
         print(f"[{comments:,}] slowest models, full: {full['slowest']}")
         print(f"[{comments:,}] slowest models, incremental: {incremental['slowest']}")
         print(
             f"[{comments:,}] incremental / full = {incremental['seconds'] / full['seconds']:.0%} wall, "
-            f"{incremental['model_seconds'] / full['model_seconds']:.0%} in models (target <= 10%); "
+            f"{incremental['dbt_seconds'] / full['dbt_seconds']:.0%} in dbt (target <= 10%); "
             f"full / floor = {full['seconds'] / floor['seconds']:.2f}x wall, "
-            f"{full['model_seconds'] / floor['seconds']:.2f}x in models (target <= 1.5x)"
+            f"{full['dbt_seconds'] / floor['seconds']:.2f}x in dbt (target <= 1.5x)"
         )
         return {"comments": comments, "full": full, "floor": floor, "incremental": incremental}
 

@@ -1,6 +1,7 @@
 -- The floor for bench/transform.py: the same transformations as the dbt project (bronze → gold),
 -- hand-written as one DuckDB script with no dbt, no intermediate tables, no contracts and no
--- tests. Bronze tables are registered as bronze_<entity> (Arrow datasets over the Delta tables).
+-- tests. Bronze is read as dbt reads it: views bronze.<entity> over the Parquet files that the
+-- Delta logs list (orchestration/duckdb_bronze.py).
 set timezone = 'UTC';
 
 create or replace table floor_comments as
@@ -17,7 +18,7 @@ select * from (
         select *, from_json(payload, '{"parent_id": "BIGINT", "created_at": "VARCHAR", "updated_at": "VARCHAR",
             "comment": "VARCHAR", "spoiler": "BOOLEAN", "review": "BOOLEAN", "replies": "BIGINT", "likes": "BIGINT",
             "user": {"username": "VARCHAR", "private": "BOOLEAN", "ids": {"slug": "VARCHAR"}}}') as doc
-        from bronze_comments
+        from bronze.comments
     )
 )
 qualify row_number() over (partition by comment_id order by updated_at desc, fetched_at desc) = 1;
@@ -32,7 +33,7 @@ select * from (
         cast(try_strptime(json_extract_string(payload, '$.first_aired'), '%Y-%m-%dT%H:%M:%S.%gZ') as timestamp) as first_aired_at,
         cast(json_extract(payload, '$.genres') as varchar[]) as genres,
         fetched_at
-    from bronze_titles
+    from bronze.titles
 )
 qualify row_number() over (partition by title_trakt_id, media_type order by fetched_at desc) = 1;
 

@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pyarrow as pa
 import pyarrow.parquet as pq
+from deltalake import DeltaTable, write_deltalake
 
 from ingest_trakt.bronze import BronzeLake
 from ingest_trakt.runner import IngestRun, RunOptions, RunResult
@@ -180,3 +182,40 @@ def fill_disk(state: StateStore, full: bool = True) -> None:
     transaction back by itself, exactly as on a full file system."""
     pages = state._db.execute("pragma page_count").fetchone()[0] if full else 1073741823
     state._db.execute(f"pragma max_page_count={pages}")
+
+
+# Comment ids no generated comment has: rows planted outside a Delta log carry them.
+PLANTED_IDS = range(990_000_001, 990_000_007)
+
+
+def _fabricated_comments(table: DeltaTable, ids: range) -> pa.Table:
+    """Copies of committed comment rows under ids no real comment has."""
+    committed = table.to_pyarrow_table()
+    rows = committed.slice(0, len(ids)).to_pylist()
+    for row, comment_id in zip(rows, ids, strict=True):
+        payload = orjson.loads(row["payload"])
+        payload["id"] = comment_id
+        row["record_id"] = str(comment_id)
+        row["payload"] = orjson.dumps(payload).decode()
+    return pa.Table.from_pylist(rows, schema=committed.schema)
+
+
+def plant_files_outside_the_log(table_dir: Path) -> list[Path]:
+    """Leave two readable Parquet files of new comments in ``table_dir`` that its log does not list."""
+    before = set(table_dir.rglob("*.parquet"))
+    table = DeltaTable(str(table_dir))
+    half = len(PLANTED_IDS) // 2
+    # A write that never committed: a data file in a partition directory and no log entry.
+    uncommitted = _fabricated_comments(table, PLANTED_IDS[:half])
+    partition = table_dir / f"ingest_date={uncommitted.column('ingest_date')[0]}"
+    pq.write_table(uncommitted.drop_columns(["ingest_date"]), partition / "part-uncommitted.parquet")
+    # A committed write that a later commit removed: the file stays until VACUUM deletes it.
+    removed = _fabricated_comments(table, PLANTED_IDS[half:])
+    write_deltalake(str(table_dir), removed, mode="append", partition_by=["ingest_date"])
+    ids = ", ".join(f"'{i}'" for i in PLANTED_IDS[half:])
+    DeltaTable(str(table_dir)).delete(f"record_id in ({ids})")
+    planted = sorted(set(table_dir.rglob("*.parquet")) - before)
+    listed = {Path(uri.removeprefix("file://")) for uri in DeltaTable(str(table_dir)).file_uris()}
+    assert len(planted) == 2, planted
+    assert not listed & set(planted), (planted, listed)
+    return planted

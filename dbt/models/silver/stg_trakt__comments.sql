@@ -7,9 +7,6 @@
     )
 }}
 
-{#- Resolve the source first: dbt-duckdb registers the Delta table when source() renders, and the
-    high-water-mark query must not open this model's connection before that. -#}
-{% set bronze_table = source('trakt_bronze', 'comments') %}
 {% set since = high_water_mark() %}
 {#- Built before staging computed them (ADR 0006), this table lacks word_count and is_spoiler;
     appending them would leave every older comment without a value, and the marts wrong wherever
@@ -30,7 +27,7 @@ with
 bronze as (
 
     select bronze_rows.*
-    from {{ bronze_table }} as bronze_rows
+    from {{ source('trakt_bronze', 'comments') }} as bronze_rows
     {{ new_rows_filter('bronze_rows', since) }}
 
 ),

@@ -7,9 +7,6 @@
     )
 }}
 
-{#- Resolve the source first: dbt-duckdb registers the Delta table when source() renders, and the
-    high-water-mark query must not open this model's connection before that. -#}
-{% set bronze_table = source('trakt_bronze', 'titles') %}
 {% set since = high_water_mark() %}
 
 with
@@ -17,7 +14,7 @@ with
 bronze as (
 
     select bronze_rows.*
-    from {{ bronze_table }} as bronze_rows
+    from {{ source('trakt_bronze', 'titles') }} as bronze_rows
     {{ new_rows_filter('bronze_rows', since) }}
 
 ),
