@@ -97,8 +97,7 @@ def select_sql(table: CommittedTable) -> str:
     else:
         options.append("hive_partitioning = false")
     files = ", ".join(quote_literal(f) for f in table.files)
-    # Every name goes through quote_identifier and every path through quote_literal.
-    return f"select {columns} from read_parquet([{files}], {', '.join(options)})"  # noqa: S608  # nosec B608
+    return f"select {columns} from read_parquet([{files}], {', '.join(options)})"  # noqa: S608  # nosec B608  # all quoted
 
 
 def create_bronze_views(connection: Any, root: Path, schema: str = DEFAULT_SCHEMA) -> list[CommittedTable]:
