@@ -106,6 +106,15 @@ def one_size(comments: int) -> dict[str, Any]:
             f"[{comments:,}] {titles} titles: truth {manifest['rows']['comments']:,} comments in {truth_seconds:.0f}s, "
             f"bronze {rows['comments']:,} rows in {bronze_seconds:.0f}s"
         )
+        # dbt keys its saved parse on the profile, whose warehouse path is this temporary directory:
+        # parse once, untimed, so the full build is measured as a daily build runs (no full parse).
+        subprocess.run(
+            [dbt_executable(), "parse"],
+            cwd=DBT_DIR,
+            env=dbt_env(root / "data"),
+            capture_output=True,
+            check=True,
+        )
         floor = run_floor(root / "data")
         (root / "data" / "floor.duckdb").unlink()  # 8 GB at 10M: keep it out of the page cache
         full = dbt_run(root / "data", "--full-refresh")
