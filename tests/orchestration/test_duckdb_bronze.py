@@ -18,6 +18,10 @@ from tests.conftest import Built
 from tests.ingest_trakt.support import PLANTED_IDS, plant_files_outside_the_log
 
 
+def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    return int(con.execute(sql).fetchall()[0][0])
+
+
 def _assert_view_is_the_delta_table(con: duckdb.DuckDBPyConnection, table_dir: Path) -> None:
     """Same columns, types and multiset of rows as deltalake's own read of the table."""
     expected = DeltaTable(str(table_dir)).to_pyarrow_table()
@@ -48,14 +52,10 @@ def test_every_view_is_its_delta_table_and_ignores_files_outside_the_log(
         for table in tables:
             _assert_view_is_the_delta_table(con, Path(table.root))
         ids = ", ".join(f"'{i}'" for i in PLANTED_IDS)
-        assert con.execute(f"select count(*) from bronze.comments where record_id in ({ids})").fetchall()[
-            0
-        ] == (0,)
+        assert _count(con, f"select count(*) from bronze.comments where record_id in ({ids})") == 0
         # The planted files are readable Parquet full of those ids: reading the directory would count them.
         files = ", ".join(f"'{p}'" for p in planted)
-        assert con.execute(f"select count(*) from read_parquet([{files}])").fetchall()[0] == (
-            len(PLANTED_IDS),
-        )
+        assert _count(con, f"select count(*) from read_parquet([{files}])") == len(PLANTED_IDS)
 
 
 def test_an_incremental_filter_reads_only_the_new_partition(tmp_path: Path) -> None:
@@ -74,6 +74,18 @@ def test_an_incremental_filter_reads_only_the_new_partition(tmp_path: Path) -> N
     assert got == [("2026-11-02-0",), ("2026-11-02-1",), ("2026-11-02-2",)]
     # Hive partition filters prune whole files before the scan: one of the two files is left.
     assert "Scanning Files: 1/2" in plan, plan
+
+
+def test_views_show_the_version_of_their_last_creation(tmp_path: Path) -> None:
+    """A view lists the files of the version it was created at; the next dbt command re-creates it."""
+    table_dir = tmp_path / "titles"
+    write_deltalake(str(table_dir), pa.table({"record_id": ["a"]}))
+    with duckdb.connect() as con:
+        create_bronze_views(con, tmp_path)
+        write_deltalake(str(table_dir), pa.table({"record_id": ["b"]}), mode="append")
+        assert _count(con, "select count(*) from bronze.titles") == 1
+        create_bronze_views(con, tmp_path)
+        assert _count(con, "select count(*) from bronze.titles") == 2
 
 
 def test_an_empty_table_is_its_typed_columns(tmp_path: Path) -> None:
