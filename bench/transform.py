@@ -34,7 +34,7 @@ from typing import Any  # noqa: E402
 
 from bench.bronze_from_truth import write_bronze, write_changes  # noqa: E402
 from bench.memory import peak_rss_mb  # noqa: E402
-from orchestration.pipeline import DBT_DIR, dbt_env, dbt_executable  # noqa: E402
+from orchestration.pipeline import DBT_DIR, dbt_env, dbt_executable, run_dbt  # noqa: E402
 from replayer.config import ReplayerConfig, parse_instant  # noqa: E402
 from replayer.truth import write_truth  # noqa: E402
 
@@ -108,13 +108,7 @@ def one_size(comments: int) -> dict[str, Any]:
         )
         # dbt keys its saved parse on the profile, whose warehouse path is this temporary directory:
         # parse once, untimed, so the full build is measured as a daily build runs (no full parse).
-        subprocess.run(
-            [dbt_executable(), "parse"],
-            cwd=DBT_DIR,
-            env=dbt_env(root / "data"),
-            capture_output=True,
-            check=True,
-        )
+        run_dbt(["parse"], root / "data")
         floor = run_floor(root / "data")
         (root / "data" / "floor.duckdb").unlink()  # 8 GB at 10M: keep it out of the page cache
         full = dbt_run(root / "data", "--full-refresh")

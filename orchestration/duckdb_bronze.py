@@ -76,18 +76,14 @@ def duckdb_type(delta_type: str | dict[str, Any]) -> str:
 
 def select_sql(table: CommittedTable) -> str:
     """A query returning the rows of ``table``'s version: its columns, in Delta order and types."""
-    fields = json.loads(table.schema_json)["fields"]
+    types = {f["name"]: duckdb_type(f["type"]) for f in json.loads(table.schema_json)["fields"]}
     if not table.files:
         # read_parquet needs at least one file: an empty table is its typed columns and no rows.
-        columns = ", ".join(
-            f"cast(null as {duckdb_type(f['type'])}) as {quote_identifier(f['name'])}" for f in fields
-        )
-        return f"select {columns} where false"
+        nulls = ", ".join(f"cast(null as {t}) as {quote_identifier(name)}" for name, t in types.items())
+        return f"select {nulls} where false"
     columns = ", ".join(
-        f"cast({quote_identifier(f['name'])} as {duckdb_type(f['type'])}) as {quote_identifier(f['name'])}"
-        for f in fields
+        f"cast({quote_identifier(name)} as {t}) as {quote_identifier(name)}" for name, t in types.items()
     )
-    types = {f["name"]: duckdb_type(f["type"]) for f in fields}
     options = ["union_by_name = true"]
     if table.partition_columns:
         hive_types = ", ".join(
