@@ -44,6 +44,22 @@ def table_digests(data_dir: Path, schema: str, tables: list[str]) -> dict[str, s
     return digests
 
 
+def assert_equals_full_refresh(
+    data: Path,
+    tmp_path: Path,
+    *,
+    dbt_vars: dict[str, Any] | None = None,
+    select: list[str] | None = None,
+    tables: list[str] = GOLD,
+) -> None:
+    """A full refresh of the same lake, in a directory of its own, gives the same gold tables as
+    the (incremental) build in ``data``."""
+    full = tmp_path / "full"
+    shutil.copytree(data, full, ignore=shutil.ignore_patterns("warehouse.duckdb*"))
+    run_dbt(["run", "--full-refresh", *(select or [])], full, dbt_vars=dbt_vars)
+    assert table_digests(data, "gold", tables) == table_digests(full, "gold", tables)
+
+
 def test_rebuilding_on_the_same_bronze_changes_nothing(built: Built) -> None:
     before = table_digests(built.data_dir, "gold", GOLD) | table_digests(built.data_dir, "silver", SILVER)
     run_dbt(["build"], built.data_dir)
@@ -84,10 +100,7 @@ def test_incremental_build_equals_full_refresh(
     shutil.copytree(second_ingestion.data, data)
     as_of = {"as_of_date": second_ingestion.now[:10]} if explicit_as_of else None
     run_dbt(["build"], data, dbt_vars=as_of)
-    full = tmp_path / "full"
-    shutil.copytree(data, full, ignore=shutil.ignore_patterns("warehouse.duckdb*"))
-    run_dbt(["run", "--full-refresh"], full, dbt_vars=as_of)
-    assert table_digests(data, "gold", GOLD) == table_digests(full, "gold", GOLD)
+    assert_equals_full_refresh(data, tmp_path, dbt_vars=as_of)
     # And both equal the truth at the new time.
     truth = truth_of(tmp_path / "truth", as_of=second_ingestion.now, now=NOW, **UNIVERSE)
     with duckdb.connect(str(warehouse_path(data)), read_only=True) as con:
@@ -168,10 +181,7 @@ def test_incremental_weeks_follow_moved_anchors(built: Built, tmp_path: Path) ->
     }
     _move_release_dates(data / "lake" / "bronze", {later: 365, earlier: -365})
     run_dbt(["run"], data)
-    full = tmp_path / "full"
-    shutil.copytree(data, full, ignore=shutil.ignore_patterns("warehouse.duckdb*"))
-    run_dbt(["run", "--full-refresh"], full)
-    assert table_digests(data, "gold", GOLD) == table_digests(full, "gold", GOLD)
+    assert_equals_full_refresh(data, tmp_path)
     with duckdb.connect(str(warehouse_path(data)), read_only=True) as con:
         weeks_after = dict(
             con.execute(
@@ -264,14 +274,98 @@ def test_incremental_weeks_of_a_title_with_only_edited_comments(built: Built, tm
     shutil.copytree(built.data_dir, data)
     _edit_comments(data / "lake" / "bronze", [int(early["comment_id"])], extra_likes=5)
     run_dbt(["run"], data)
-    full = tmp_path / "full"
-    shutil.copytree(data, full, ignore=shutil.ignore_patterns("warehouse.duckdb*"))
-    run_dbt(["run", "--full-refresh"], full)
-    assert table_digests(data, "gold", GOLD) == table_digests(full, "gold", GOLD)
+    assert_equals_full_refresh(data, tmp_path)
     likes = "select sum(likes) as likes from gold.fct_comments"
     with duckdb.connect(str(warehouse_path(data)), read_only=True) as con:
         (after,) = con.execute(likes).fetchall()[0]
     assert after == built.query(likes)[0]["likes"] + 5
+
+
+def test_incremental_recount_of_week_0_reads_the_pre_release_comments(built: Built, tmp_path: Path) -> None:
+    """A comment first seen today can fall in week 0, which also holds the title's pre-release
+    comments, however old. The weekly recount reads comments from a literal first day
+    (macros/weekly_recount_first_day.sql); for week 0 that must be the title's first comment, not
+    its anchor: the new comment's author is new, so week 0 gains exactly one commenter, and the
+    pre-release commenters (more than a week before the anchor) must still be counted."""
+    early = built.query(
+        "select comment_id, title_trakt_id, media_type, anchor_date from gold.fct_comments "
+        "where days_since_release < -7 and parent_id = 0 order by days_since_release, comment_id limit 1"
+    )[0]
+    (top_id,) = built.query("select max(comment_id) as top_id from gold.fct_comments")[0].values()
+    week_0 = (
+        "select unique_commenters from gold.mart_title_engagement_weekly "
+        f"where title_trakt_id = {int(early['title_trakt_id'])} and media_type = '{early['media_type']}' "
+        "and week_index = 0"
+    )
+    data = tmp_path / "incremental"
+    shutil.copytree(built.data_dir, data)
+    on_anchor_day = f"{early['anchor_date'].isoformat()}T12:00:00.000Z"
+    _append_comment_versions(
+        data / "lake" / "bronze",
+        [int(early["comment_id"])],
+        lambda payload, position: (
+            payload
+            | {
+                "id": int(top_id) + 1 + position,
+                "created_at": on_anchor_day,
+                "updated_at": on_anchor_day,
+                "likes": 0,
+                "replies": 0,
+                "user": payload["user"] | {"username": "late-reader", "ids": {"slug": "late-reader"}},
+            }
+        ),
+    )
+    run_dbt(["run"], data)
+    assert_equals_full_refresh(data, tmp_path)
+    with duckdb.connect(str(warehouse_path(data)), read_only=True) as con:
+        (after,) = con.execute(week_0).fetchall()[0]
+    assert after == built.query(week_0)[0]["unique_commenters"] + 1
+
+
+def test_comments_in_date_order_after_full_and_incremental_builds(
+    second_ingestion: SecondIngestion, tmp_path: Path
+) -> None:
+    """int_comments_ordered_by_date holds every current comment once, with its title, author and
+    day; a full build stores them in date order (what lets a literal date filter skip row groups),
+    and an incremental build appends only the comments it sees for the first time."""
+    data = tmp_path / "incremental"
+    shutil.copytree(second_ingestion.data, data)
+    in_storage_order = (
+        "select comment_id, created_date from silver.int_comments_ordered_by_date order by rowid"
+    )
+    with duckdb.connect(str(warehouse_path(data)), read_only=True) as con:
+        before = con.execute(in_storage_order).fetchall()
+        (seen_until,) = con.execute(
+            "select max(first_fetched_at) from silver.int_comments_ordered_by_date"
+        ).fetchall()[0]
+    days = [day for _, day in before]
+    assert before
+    assert days == sorted(days)
+    run_dbt(["run"], data)
+    same = (
+        "select count(*) from silver.stg_trakt__comments as s "
+        "full join silver.int_comments_ordered_by_date as o on s.comment_id = o.comment_id "
+        "where o.comment_id is null or s.comment_id is null or s.title_trakt_id <> o.title_trakt_id "
+        "or s.title_media_type <> o.media_type or s.user_slug is distinct from o.user_slug "
+        "or cast(s.created_at as date) <> o.created_date"
+    )
+    with duckdb.connect(str(warehouse_path(data)), read_only=True) as con:
+        (mismatched,) = con.execute(same).fetchall()[0]
+        after = con.execute(in_storage_order).fetchall()
+        first_seen = {
+            r[0]
+            for r in con.execute(
+                "select comment_id from silver.stg_trakt__comments where first_fetched_at > ?", [seen_until]
+            ).fetchall()
+        }
+    assert mismatched == 0
+    # The old rows stay where they were; the comments seen for the first time come after them,
+    # themselves in date order.
+    assert after[: len(before)] == before
+    appended = after[len(before) :]
+    assert first_seen
+    assert {comment_id for comment_id, _ in appended} == first_seen
+    assert [day for _, day in appended] == sorted(day for _, day in appended)
 
 
 def test_incremental_weeks_past_the_last_week_shown(built: Built, tmp_path: Path) -> None:
@@ -294,11 +388,9 @@ def test_incremental_weeks_past_the_last_week_shown(built: Built, tmp_path: Path
     run_dbt(["run", "--full-refresh", "--select", "mart_title_engagement_weekly"], data, dbt_vars=cap)
     _post_comments_now(data / "lake" / "bronze", [int(title["comment_id"])], int(title["top_id"]) + 1)
     run_dbt(["run", *weekly], data, dbt_vars=cap)
-    full = tmp_path / "full"
-    shutil.copytree(data, full, ignore=shutil.ignore_patterns("warehouse.duckdb*"))
-    run_dbt(["run", "--full-refresh", *weekly], full, dbt_vars=cap)
-    tables = ["mart_title_engagement_weekly"]
-    assert table_digests(data, "gold", tables) == table_digests(full, "gold", tables)
+    assert_equals_full_refresh(
+        data, tmp_path, dbt_vars=cap, select=weekly, tables=["mart_title_engagement_weekly"]
+    )
     with duckdb.connect(str(warehouse_path(data)), read_only=True) as con:
         (last_week,) = con.execute(
             "select max(week_index) from gold.mart_title_engagement_weekly "

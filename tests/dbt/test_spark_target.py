@@ -128,7 +128,7 @@ def test_spark_build_runs_every_model_and_dbt_test(spark_build: SparkBuild) -> N
         uid: statuses.get(uid) for uid in expected if statuses.get(uid) not in ("success", "pass")
     }
     kinds = [uid.split(".")[0] for uid in expected]
-    assert kinds.count("model") == 17
+    assert kinds.count("model") == 18
     assert kinds.count("unit_test") >= 6
     assert kinds.count("test") >= 60
     # No dbt test is switched off for Spark (an exclusion would need `enabled` by target and a reason).

@@ -37,14 +37,7 @@ titles as (
     moved_titles as (
 
         -- Titles whose anchor moved (a summary that arrived after the comments).
-        select distinct
-            current_rows.title_trakt_id,
-            current_rows.media_type
-        from {{ this }} as current_rows
-        inner join titles
-            on current_rows.title_trakt_id = titles.title_trakt_id
-                and current_rows.media_type = titles.media_type
-        where current_rows.anchor_date is distinct from titles.anchor_date
+        {{ titles_whose_anchor_moved() }}
 
     ),
 

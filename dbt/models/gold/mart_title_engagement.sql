@@ -2,6 +2,7 @@
 -- Every definition is in docs/metrics.md; tests/dbt recomputes them from the replayer's truth.
 
 {% set horizon = var('durability_horizon_days') %}
+{% set as_of_literal = as_of_date_literal() %}
 
 with
 
@@ -19,22 +20,22 @@ stats as (
 
 as_of as (
 
-    select {{ as_of_date() }} as as_of_date
+    select {{ as_of_literal }} as as_of_date
 
 ),
 
 recent as (
 
-    -- Breadth over the trailing 30 days moves with the as-of date, so it is counted here.
+    -- Breadth over the trailing 30 days moves with the as-of date, so it is counted here, from the
+    -- comments in date order: with literal bounds DuckDB reads only the row groups of those days.
     select
-        enriched.media_type || ':' || cast(enriched.title_trakt_id as {{ dbt.type_string() }}) as title_key,
-        count(distinct enriched.user_slug) as unique_commenters_30d
-    from {{ ref('int_comments_enriched') }} as enriched
-    cross join as_of
+        ordered.media_type || ':' || cast(ordered.title_trakt_id as {{ dbt.type_string() }}) as title_key,
+        count(distinct ordered.user_slug) as unique_commenters_30d
+    from {{ ref('int_comments_ordered_by_date') }} as ordered
     where
-        enriched.created_date > {{ dbt.dateadd('day', -30, 'as_of.as_of_date') }}
-        and enriched.created_date <= as_of.as_of_date
-    group by enriched.media_type, enriched.title_trakt_id
+        ordered.created_date > cast({{ dbt.dateadd('day', -30, as_of_literal) }} as date)
+        and ordered.created_date <= {{ as_of_literal }}
+    group by ordered.media_type, ordered.title_trakt_id
 
 ),
 

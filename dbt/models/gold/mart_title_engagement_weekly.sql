@@ -18,9 +18,13 @@
 -- emitted weeks keep theirs. The replace_title_weeks strategy (macros/replace_title_weeks.sql)
 -- replaces exactly the emitted (title, week) rows.
 
+-- depends_on: {{ ref('int_comments_enriched') }}
 {% set since = high_water_mark('last_fetched_at') %}
 {% set everything = not reads_new_rows_only(since) or var('as_of_date') or built_with_as_of() %}
 {% set max_week = var('weekly_max_week') | int %}
+{#- The first day whose comments the recount needs (a literal: DuckDB skips the row groups of older
+    comments, stored in date order). None when every comment is read. -#}
+{% set recount_from = none if everything else weekly_recount_first_day(since) %}
 
 with
 
@@ -35,9 +39,12 @@ days as (
 
 comments as (
 
-    select * from {{ ref('int_comments_enriched') }}
+    -- Who commented when, in date order: the recount of distinct commenters needs nothing else.
+    select * from {{ ref('int_comments_ordered_by_date') }}
     {% if var('as_of_date') %}
         where created_date <= cast('{{ var("as_of_date") }}' as date)
+    {% elif recount_from is not none %}
+        where created_date >= cast('{{ recount_from }}' as date)
     {% endif %}
 
 ),
@@ -78,17 +85,8 @@ titles as (
 
     moved_titles as (
 
-        select distinct
-            current_rows.title_trakt_id,
-            current_rows.media_type
-        from {{ this }} as current_rows
-        inner join titles
-            on current_rows.title_trakt_id = titles.title_trakt_id
-                and current_rows.media_type = titles.media_type
         -- Every title has a week 0 and one anchor: comparing that row is enough.
-        where
-            current_rows.week_index = 0
-            and current_rows.anchor_date is distinct from titles.anchor_date
+        {{ titles_whose_anchor_moved('current_rows.week_index = 0') }}
 
     ),
 
