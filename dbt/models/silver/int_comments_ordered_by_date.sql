@@ -41,7 +41,7 @@ final as (
         -- every comment of its window instead: the key makes it idempotent).
         where first_fetched_at > timestamptz '{{ since }}'
     {% endif %}
-    order by created_date, comment_id
+    order by created_date
 
 )
 
