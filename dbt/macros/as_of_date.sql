@@ -13,12 +13,13 @@
 {#-
     The same date as a literal, looked up when the model runs (dbt compiles a model right before
     running it, after its parents): a filter on a literal lets DuckDB skip the row groups of
-    comments outside the window, which a subquery does not.
+    comments outside the window, which a subquery does not. Before the comments exist (parsing, or
+    `dbt compile` on a new warehouse) it is the subquery.
 -#}
 {% macro as_of_date_literal() -%}
     {%- if var('as_of_date') -%}
         cast('{{ var("as_of_date") }}' as date)
-    {%- elif execute -%}
+    {%- elif execute and load_relation(ref('int_comments_enriched')) is not none -%}
         {%- set query -%}
             select cast(cast(max(fetched_at) as date) as {{ dbt.type_string() }}) from {{ ref('int_comments_enriched') }}
         {%- endset -%}
