@@ -45,3 +45,18 @@
 {% macro reads_new_rows_only(since) %}
     {{ return(since is not none or (var('partition_start', none) and is_incremental())) }}
 {% endmacro %}
+
+{#-
+    Whether a comment version read since the last build belongs to a comment seen for the first
+    time (none of its versions fetched before the high-water mark): a new comment rather than a new
+    version of a known one, which can change likes but never author, title or creation time. A
+    partition window being re-run may carry comments that were never counted (a backfill), so
+    there every version counts as first seen.
+-#}
+{% macro first_seen(relation_alias, since) -%}
+    {%- if var('partition_start', none) -%}
+        true
+    {%- else -%}
+        {{ relation_alias }}.first_fetched_at > timestamptz '{{ since }}'
+    {%- endif -%}
+{%- endmacro %}

@@ -43,9 +43,7 @@
                 new_comments.media_type,
                 new_comments.created_date
             from new_comments
-            {% if not var('partition_start', none) %}
-                where new_comments.first_fetched_at > timestamptz '{{ since }}'
-            {% endif %}
+            where {{ first_seen('new_comments', since) }}
 
         ),
 

@@ -49,7 +49,7 @@ pairs as (
             comments.title_trakt_id,
             comments.media_type,
             comments.user_slug,
-            count(*) filter (where comments.first_fetched_at > timestamptz '{{ since }}') as new_comments
+            count(*) filter (where {{ first_seen('comments', since) }}) as new_comments
         from comments
         {{ new_rows_filter('comments', since, 'fetched_at') }}
         group by comments.title_trakt_id, comments.media_type, comments.user_slug

@@ -74,11 +74,7 @@ titles as (
             -- Only a comment seen for the first time can change who commented in its week; a new
             -- version of a known comment changes its likes, not its author. A partition window
             -- being re-run counts every day it touches again.
-            {% if var('partition_start', none) %}
-                true
-            {% else %}
-                new_comments.first_fetched_at > timestamptz '{{ since }}'
-            {% endif %} as has_new_comment
+            {{ first_seen('new_comments', since) }} as has_new_comment
         from new_comments
 
     ),

@@ -52,7 +52,7 @@ aggregated as (
         comments.media_type,
         comments.user_slug,
         {% if additive %}
-            count(*) filter (where comments.first_fetched_at > timestamptz '{{ since }}') as comment_count,
+            count(*) filter (where {{ first_seen('comments', since) }}) as comment_count,
         {% else %}
             count(*) as comment_count,
         {% endif %}

@@ -29,19 +29,19 @@ comments as (
 final as (
 
     select
-        comment_id,
-        title_trakt_id,
-        media_type,
-        user_slug,
-        created_date,
-        first_fetched_at
+        comments.comment_id,
+        comments.title_trakt_id,
+        comments.media_type,
+        comments.user_slug,
+        comments.created_date,
+        comments.first_fetched_at
     from comments
-    {% if since is not none and not var('partition_start', none) %}
+    {% if since is not none %}
         -- Seen for the first time since the last build (a partition window being re-run replaces
         -- every comment of its window instead: the key makes it idempotent).
-        where first_fetched_at > timestamptz '{{ since }}'
+        where {{ first_seen('comments', since) }}
     {% endif %}
-    order by created_date
+    order by comments.created_date
 
 )
 
