@@ -3,9 +3,9 @@
 For each size, in one run:
 1. the truth of a replayer universe of that size is written to a bronze lake (no HTTP);
 2. the floor: the same transformations as one hand-written DuckDB script (bench/transform_floor.sql);
-3. full build: ``dbt run --full-refresh`` (models only, as the floor has no tests), wall time and
-   peak RSS of the dbt process, and the time dbt reports for running the models (its own clock:
-   without the process's start-up and exit);
+3. full build: ``dbt run --full-refresh`` (models only, as the floor has no tests), wall time, CPU
+   time (user + system: how many cores it kept busy) and peak RSS of the dbt process, and the time
+   dbt reports for running the models (its own clock: without the process's start-up and exit);
 4. 1% new and 1% updated comments are appended to bronze, and ``dbt run`` builds incrementally,
    right after the full build as a daily build follows the previous one. (The floor used to run
    between the two: its 8 GB at 10M evicted dbt's libraries from the page cache, and the
@@ -26,6 +26,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 import argparse  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
+import resource  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -46,6 +47,9 @@ def timed(command: list[str], *, cwd: Path, env: dict[str, str]) -> dict[str, An
     # Start from disk-clean state: without this the gigabytes the previous step wrote (the floor's
     # database, the full build's warehouse) are still being written back while this one runs.
     os.sync()
+    # The children's CPU time so far: after this child is reaped, the difference is its own (and
+    # its children's) user + system time, which says how much of the machine the step used.
+    cpu_before = _children_cpu_seconds()
     started = time.perf_counter()
     child = subprocess.Popen(
         command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -57,7 +61,21 @@ def timed(command: list[str], *, cwd: Path, env: dict[str, str]) -> dict[str, An
     output = child.stdout.read() if child.stdout else ""
     if child.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{output[-3000:]}")
-    return {"seconds": time.perf_counter() - started, "peak_rss_mb": peak}
+    return {
+        "seconds": time.perf_counter() - started,
+        "peak_rss_mb": peak,
+        "cpu_seconds": _children_cpu_seconds() - cpu_before,
+    }
+
+
+def _children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def cpu_note(step: dict[str, Any]) -> str:
+    """CPU time and the cores it kept busy on average (os.cpu_count() is the most it can be)."""
+    return f"CPU {step['cpu_seconds']:.1f}s = {step['cpu_seconds'] / step['seconds']:.2f} of {os.cpu_count()} cores"
 
 
 def dbt_run(data_dir: Path, *extra: str) -> dict[str, Any]:
@@ -118,20 +136,22 @@ def one_size(comments: int) -> dict[str, Any]:
         incremental = dbt_run(root / "data")
         print(
             f"[{comments:,}] full dbt run {full['seconds']:.1f}s (in dbt {full['dbt_seconds']:.1f}s), "
-            f"peak RSS {full['peak_rss_mb']:.0f} MB"
+            f"peak RSS {full['peak_rss_mb']:.0f} MB, {cpu_note(full)}"
         )
         print(
-            f"[{comments:,}] floor (one DuckDB script) {floor['seconds']:.1f}s, peak RSS {floor['peak_rss_mb']:.0f} MB"
+            f"[{comments:,}] floor (one DuckDB script) {floor['seconds']:.1f}s, peak RSS {floor['peak_rss_mb']:.0f} MB, "
+            f"{cpu_note(floor)}"
         )
         print(
             f"[{comments:,}] incremental after {changed:,} new+updated comments: {incremental['seconds']:.1f}s "
-            f"(in dbt {incremental['dbt_seconds']:.1f}s), peak RSS {incremental['peak_rss_mb']:.0f} MB"
+            f"(in dbt {incremental['dbt_seconds']:.1f}s), peak RSS {incremental['peak_rss_mb']:.0f} MB, "
+            f"{cpu_note(incremental)}"
         )
         print(f"[{comments:,}] slowest models, full: {full['slowest']}")
         print(f"[{comments:,}] slowest models, incremental: {incremental['slowest']}")
         print(
-            f"[{comments:,}] incremental / full = {incremental['seconds'] / full['seconds']:.0%} wall, "
-            f"{incremental['dbt_seconds'] / full['dbt_seconds']:.0%} in dbt (target <= 10%); "
+            f"[{comments:,}] incremental / full = {incremental['seconds'] / full['seconds']:.1%} wall, "
+            f"{incremental['dbt_seconds'] / full['dbt_seconds']:.1%} in dbt (target <= 10%); "
             f"full / floor = {full['seconds'] / floor['seconds']:.2f}x wall, "
             f"{full['dbt_seconds'] / floor['seconds']:.2f}x in dbt (target <= 1.5x)"
         )
