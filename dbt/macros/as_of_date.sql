@@ -13,17 +13,12 @@
 {#-
     The same date as a literal, looked up when the model runs (dbt compiles a model right before
     running it, after its parents): a filter on a literal lets DuckDB skip the row groups of
-    comments outside the window, which a subquery does not. Before the comments exist (parsing, or
-    `dbt compile` on a new warehouse) it is the subquery.
+    comments outside the window, which a subquery does not. The var is a literal already; before the
+    comments exist (parsing, or `dbt compile` on a new warehouse) it is as_of_date()'s subquery.
 -#}
 {% macro as_of_date_literal() -%}
-    {%- if var('as_of_date') -%}
-        cast('{{ var("as_of_date") }}' as date)
-    {%- elif execute and load_relation(ref('int_comments_enriched')) is not none -%}
-        {%- set query -%}
-            select cast(cast(max(fetched_at) as date) as {{ dbt.type_string() }}) from {{ ref('int_comments_enriched') }}
-        {%- endset -%}
-        {%- set value = run_query(query).columns[0].values()[0] -%}
+    {%- if not var('as_of_date') and execute and load_relation(ref('int_comments_enriched')) is not none -%}
+        {%- set value = run_query('select cast(' ~ as_of_date() ~ ' as ' ~ dbt.type_string() ~ ')').columns[0].values()[0] -%}
         {%- if value is none -%} cast(null as date) {%- else -%} cast('{{ value }}' as date) {%- endif -%}
     {%- else -%}
         {{ as_of_date() }}

@@ -17,6 +17,7 @@ import pytest
 from observability.history import dbt_target_dir
 from orchestration.pipeline import DBT_DIR, dbt_env, run_dbt
 from tests.conftest import Built
+from tests.ingest_trakt.support import ingest_cli
 
 PREFIXES = {"silver": ("stg_", "int_"), "gold": ("fct_", "dim_", "mart_")}
 
@@ -38,16 +39,9 @@ def _models(manifest: dict[str, Any]) -> list[dict[str, Any]]:
 def test_the_project_compiles_on_a_new_lake(tmp_path: Path) -> None:
     """`make dbt-compile` on a fresh clone: an empty bronze lake and no model built yet. Every model
     compiles, those that look a value up when they run (the as-of date) included."""
-    data = tmp_path / "data"
-    init = subprocess.run(
-        [str(Path(sys.executable).with_name("trakt-ingest")), "init"],
-        env=dbt_env(data),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    init = ingest_cli(None, tmp_path, "init")
     assert init.returncode == 0, init.stdout + init.stderr
-    result = run_dbt(["compile"], data, check=False)
+    result = run_dbt(["compile"], tmp_path, check=False)
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
 
 
