@@ -21,8 +21,11 @@ help:  ## list the targets
 	python3 -m venv .uv
 	.uv/bin/pip install --quiet "uv==$(UV_VERSION)"
 
+# --compile-bytecode: every library's .pyc is written once, here. Without them each process (dbt,
+# the CLI, Dagster) compiles its imports again when Python may not write .pyc files
+# (PYTHONDONTWRITEBYTECODE, a read-only venv): `dbt --version` took 7.7 s instead of 5.1 s.
 $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 	@touch $@
 
 setup: $(VENV)/.synced  ## create .venv from uv.lock

@@ -113,10 +113,13 @@ def test_incremental_build_equals_full_refresh(
 
 
 def _append_to_bronze(
-    lake: Path, table: str, versions_of: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
+    lake: Path,
+    table: str,
+    versions_of: Callable[[list[dict[str, Any]]], list[dict[str, Any]]],
+    days_later: int = 0,
 ) -> None:
     """Append to a bronze table the new versions ``versions_of`` makes from its rows, fetched an
-    hour after its newest row, as a later ingestion lands them."""
+    hour (and ``days_later`` days) after its newest row, as a later ingestion lands them."""
     from datetime import timedelta
 
     import pyarrow as pa
@@ -124,7 +127,7 @@ def _append_to_bronze(
 
     delta = DeltaTable(str(lake / table))
     rows = delta.to_pyarrow_table().to_pylist()
-    fetched_at = max(row["fetched_at"] for row in rows) + timedelta(hours=1)
+    fetched_at = max(row["fetched_at"] for row in rows) + timedelta(days=days_later, hours=1)
     stamped = [
         row | {"fetched_at": fetched_at, "ingest_date": fetched_at.date().isoformat()}
         for row in versions_of(rows)
@@ -136,10 +139,10 @@ def _append_to_bronze(
     )
 
 
-def _now_stamp() -> str:
-    from datetime import UTC, datetime
+def _now_stamp(days_later: int = 0) -> str:
+    from datetime import UTC, datetime, timedelta
 
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return (datetime.now(UTC) + timedelta(days=days_later)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def _move_release_dates(lake: Path, shifts: dict[str, int]) -> None:
@@ -165,11 +168,13 @@ def _move_release_dates(lake: Path, shifts: dict[str, int]) -> None:
 def test_incremental_weeks_follow_moved_anchors(built: Built, tmp_path: Path) -> None:
     """The weekly mart emits only the weeks that can have changed; a title whose anchor moved is
     emitted whole. An anchor moved a year later shrinks the title's spine (its old last weeks
-    must go), one moved a year earlier grows it: both must equal a full refresh."""
+    must go), one moved a year earlier grows it: both must equal a full refresh. The two longest
+    spines more than a year short of the last week shown (520), so that both can move."""
     longest = built.query(
         "select title_key from gold.mart_title_engagement_weekly where media_type = 'movie' "
-        "group by title_key order by max(week_index) desc, title_key limit 2"
+        "group by title_key having max(week_index) < 520 - 53 order by max(week_index) desc, title_key limit 2"
     )
+    assert len(longest) == 2
     later, earlier = (r["title_key"] for r in longest)
     data = tmp_path / "incremental"
     shutil.copytree(built.data_dir, data)
@@ -212,7 +217,10 @@ def test_a_default_build_after_a_look_into_the_past_equals_the_present(built: Bu
 
 
 def _append_comment_versions(
-    lake: Path, comment_ids: list[int], change: Callable[[dict[str, Any], int], dict[str, Any]]
+    lake: Path,
+    comment_ids: list[int],
+    change: Callable[[dict[str, Any], int], dict[str, Any]],
+    days_later: int = 0,
 ) -> None:
     """Append to bronze a version of each comment whose payload ``change(payload, position)``
     returns (an edit, or with a new id, a new comment)."""
@@ -232,24 +240,28 @@ def _append_comment_versions(
             )
         return versions
 
-    _append_to_bronze(lake, "comments", changed)
+    _append_to_bronze(lake, "comments", changed, days_later)
 
 
-def _edit_comments(lake: Path, comment_ids: list[int], extra_likes: int) -> None:
+def _edit_comments(lake: Path, comment_ids: list[int], extra_likes: int, days_later: int = 0) -> None:
     """New versions of some comments (more likes, a later updated_at), as a re-fetch finds when
     people like an old comment: nothing new is said, only counts move."""
     _append_comment_versions(
         lake,
         comment_ids,
         lambda payload, _: (
-            payload | {"likes": int(payload["likes"]) + extra_likes, "updated_at": _now_stamp()}
+            payload | {"likes": int(payload["likes"]) + extra_likes, "updated_at": _now_stamp(days_later)}
         ),
+        days_later,
     )
 
 
-def _post_comments_now(lake: Path, like_comment_ids: list[int], first_new_id: int) -> None:
-    """New comments, written today, copies of the given ones (same title and author)."""
-    now = _now_stamp()
+def _post_comments_now(
+    lake: Path, like_comment_ids: list[int], first_new_id: int, days_later: int = 0
+) -> None:
+    """New comments, written today (or ``days_later``, and fetched then: the as-of date moves on),
+    copies of the given ones (same title and author)."""
+    now = _now_stamp(days_later)
     _append_comment_versions(
         lake,
         like_comment_ids,
@@ -257,6 +269,7 @@ def _post_comments_now(lake: Path, like_comment_ids: list[int], first_new_id: in
             payload
             | {"id": first_new_id + position, "created_at": now, "updated_at": now, "likes": 0, "replies": 0}
         ),
+        days_later,
     )
 
 
@@ -279,6 +292,37 @@ def test_incremental_weeks_of_a_title_with_only_edited_comments(built: Built, tm
     with duckdb.connect(str(warehouse_path(data)), read_only=True) as con:
         (after,) = con.execute(likes).fetchall()[0]
     assert after == built.query(likes)[0]["likes"] + 5
+
+
+def test_incremental_weeks_follow_the_as_of_date(built: Built, tmp_path: Path) -> None:
+    """Every title's spine runs to the week of the as-of date, or to its last active week if later,
+    at most week 520 (ADR 0009): when a later ingestion moves the as-of date on by 30 days, the
+    titles nobody commented on gain their empty weeks too, with the cumulative count they ended at."""
+    edited = built.query("select min(comment_id) as comment_id from gold.fct_comments")[0]["comment_id"]
+    spans = (
+        "select title_key, any_value(anchor_date) as anchor_date, max(week_index) as last_week, "
+        "max(week_index) filter (where comment_count > 0) as last_active_week, "
+        "max(cumulative_comments) as total from gold.mart_title_engagement_weekly group by title_key"
+    )
+    as_of_query = "select cast(max(fetched_at) as date) as as_of from silver.stg_trakt__comments"
+    before = {r["title_key"]: r for r in built.query(spans)}
+    data = tmp_path / "incremental"
+    shutil.copytree(built.data_dir, data)
+    _edit_comments(data / "lake" / "bronze", [int(edited)], extra_likes=1, days_later=30)
+    run_dbt(["run"], data)
+    assert_equals_full_refresh(data, tmp_path)
+    with duckdb.connect(str(warehouse_path(data)), read_only=True) as con:
+        columns = ["title_key", "anchor_date", "last_week", "last_active_week", "total"]
+        after = {row[0]: dict(zip(columns, row, strict=True)) for row in con.execute(spans).fetchall()}
+        (as_of,) = con.execute(as_of_query).fetchall()[0]
+    assert (as_of - built.query(as_of_query)[0]["as_of"]).days >= 30
+    assert after.keys() == before.keys()
+    for key, title in after.items():
+        as_of_week = max((as_of - title["anchor_date"]).days, 0) // 7
+        assert title["last_week"] == min(520, max(title["last_active_week"], as_of_week)), key
+        assert title["total"] == before[key]["total"], key
+    grown = [key for key in before if after[key]["last_week"] > before[key]["last_week"]]
+    assert len(grown) > len(before) / 2
 
 
 def test_incremental_recount_of_week_0_reads_the_pre_release_comments(built: Built, tmp_path: Path) -> None:
@@ -370,7 +414,9 @@ def test_comments_in_date_order_after_full_and_incremental_builds(
 
 def test_incremental_weeks_past_the_last_week_shown(built: Built, tmp_path: Path) -> None:
     """A new comment past the mart's last week (var weekly_max_week; ten years by default) still
-    grows its title's spine from the old last week up to the cap, with empty weeks."""
+    grows its title's spine from the old last week up to the cap, with empty weeks. The spine runs
+    to the as-of week (ADR 0009), so the comment comes three weeks later, and the cap is one week
+    past the title's current last week."""
     title = built.query(
         "select w.title_trakt_id, w.media_type, max(w.week_index) as last_week, "
         "max(c.comment_id) as comment_id, (select max(comment_id) from gold.fct_comments) as top_id "
@@ -386,7 +432,9 @@ def test_incremental_weeks_past_the_last_week_shown(built: Built, tmp_path: Path
     data = tmp_path / "incremental"
     shutil.copytree(built.data_dir, data)
     run_dbt(["run", "--full-refresh", "--select", "mart_title_engagement_weekly"], data, dbt_vars=cap)
-    _post_comments_now(data / "lake" / "bronze", [int(title["comment_id"])], int(title["top_id"]) + 1)
+    _post_comments_now(
+        data / "lake" / "bronze", [int(title["comment_id"])], int(title["top_id"]) + 1, days_later=21
+    )
     run_dbt(["run", *weekly], data, dbt_vars=cap)
     assert_equals_full_refresh(
         data, tmp_path, dbt_vars=cap, select=weekly, tables=["mart_title_engagement_weekly"]

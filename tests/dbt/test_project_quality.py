@@ -57,6 +57,8 @@ def test_sqlfluff_is_clean(built: Built) -> None:
         timeout=600,
     )
     assert result.returncode == 0, result.stdout[-4000:]
+    # A file over large_file_skip_byte_limit (.sqlfluff) is skipped with a warning, not linted.
+    assert "Skipping" not in result.stdout + result.stderr, (result.stdout + result.stderr)[-4000:]
 
 
 def test_models_are_named_for_their_layer(manifest: dict[str, Any]) -> None:

@@ -8,20 +8,23 @@
 }}
 
 -- One row per title per week since its anchor (week 0 includes pre-release comments), dense from
--- week 0 to the title's last active week (at most var weekly_max_week, 520: ten years). Volumes come
--- from the per-day aggregates. The weeks with comments are computed first (sparse); each then carries the empty
--- weeks up to the next one, so every join and window runs over the weeks with comments only.
+-- week 0 to the week of the as-of date (or the title's last active week, if later), at most var
+-- weekly_max_week (520: ten years); ADR 0009. Volumes come from the per-day aggregates. The weeks
+-- with comments are computed first (sparse); each then carries the empty weeks up to the next one,
+-- the last one up to the as-of week, so every join and window runs over the weeks with comments only.
 -- Incremental (ADR 0005): only the weeks that can have changed are emitted — the weeks that
 -- received a comment version, and every week from a title's first week with a new comment on
--- (their cumulative count moves, and the spine may grow); every week of a title whose anchor
--- moved. Distinct commenters are counted again only for weeks with a new comment; the other
--- emitted weeks keep theirs. The replace_title_weeks strategy (macros/replace_title_weeks.sql)
--- replaces exactly the emitted (title, week) rows.
+-- (their cumulative count moves); the weeks a title gains as the as-of date moves on; every week
+-- of a title whose anchor moved. Distinct commenters are counted again only for weeks with a new
+-- comment; the other emitted weeks keep theirs. The replace_title_weeks strategy
+-- (macros/replace_title_weeks.sql) replaces exactly the emitted (title, week) rows.
 
 -- depends_on: {{ ref('int_comments_enriched') }}
 {% set since = high_water_mark('last_fetched_at') %}
 {% set everything = not reads_new_rows_only(since) or var('as_of_date') or built_with_as_of() %}
 {% set max_week = var('weekly_max_week') | int %}
+{#- The as-of date as a literal: each title's spine runs to its week. -#}
+{% set as_of = as_of_date_literal() %}
 {#- The first day whose comments the recount needs (a literal: DuckDB skips the row groups of older
     comments, stored in date order). None when every comment is read. -#}
 {% set recount_from = none if everything else weekly_recount_first_day(since) %}
@@ -172,28 +175,59 @@ titles as (
 
     current_spans as (
 
-        -- The weeks a touched title has now: a week past its last one is new, even without a
-        -- comment (the gap before a new comment's week), and so is every week of a new title.
+        -- The weeks each title has now: a week past its last one is new, even without a comment
+        -- (the gap before a new comment's week, or a week the as-of date has reached), and so is
+        -- every week of a new title.
         select
             current_rows.title_trakt_id,
             current_rows.media_type,
             max(current_rows.week_index) as last_week
         from {{ this }} as current_rows
-        inner join touched
-            on current_rows.title_trakt_id = touched.title_trakt_id
-                and current_rows.media_type = touched.media_type
         group by current_rows.title_trakt_id, current_rows.media_type
+
+    ),
+
+    growing as (
+
+        -- The titles whose spine the as-of date has moved past, with or without a new comment:
+        -- they gain the empty weeks up to the as-of week.
+        select
+            current_spans.title_trakt_id,
+            current_spans.media_type
+        from current_spans
+        inner join titles
+            on current_spans.title_trakt_id = titles.title_trakt_id
+                and current_spans.media_type = titles.media_type
+        where
+            current_spans.last_week
+            < least({{ weeks_since_anchor('titles.anchor_date', as_of) }}, {{ max_week }})
+
+    ),
+
+    scope as (
+
+        select
+            title_trakt_id,
+            media_type
+        from touched
+
+        union
+
+        select
+            title_trakt_id,
+            media_type
+        from growing
 
     ),
 
     ranges as (
 
-        -- Per touched title, the first week from which every week is emitted again, with the
+        -- Per title in scope, the first week from which every week is emitted again, with the
         -- cumulative count before it (the current row of the week before). Week 0 for a new title;
         -- else the first week with a new comment (week 0 when the anchor moved: recount_titles),
         -- or the week after the current last one when that comes first (the spine grows through
-        -- empty weeks). A title with edited comments only has no range: just the weeks of those
-        -- comments are emitted.
+        -- empty weeks, to a new comment's week or to the as-of week). A title with edited comments
+        -- only, and no week to gain, has no range: just the weeks of those comments are emitted.
         select
             scoped.title_trakt_id,
             scoped.media_type,
@@ -201,20 +235,24 @@ titles as (
             coalesce(current_rows.cumulative_comments, 0) as base_comments
         from (
             select
-                touched.title_trakt_id,
-                touched.media_type,
+                scope.title_trakt_id,
+                scope.media_type,
                 case
                     when current_spans.title_trakt_id is null then 0
                     when recount_titles.first_week is not null
                         then least(recount_titles.first_week, current_spans.last_week + 1)
+                    when growing.title_trakt_id is not null then current_spans.last_week + 1
                 end as first_week
-            from touched
+            from scope
             left join current_spans
-                on touched.title_trakt_id = current_spans.title_trakt_id
-                    and touched.media_type = current_spans.media_type
+                on scope.title_trakt_id = current_spans.title_trakt_id
+                    and scope.media_type = current_spans.media_type
             left join recount_titles
-                on touched.title_trakt_id = recount_titles.title_trakt_id
-                    and touched.media_type = recount_titles.media_type
+                on scope.title_trakt_id = recount_titles.title_trakt_id
+                    and scope.media_type = recount_titles.media_type
+            left join growing
+                on scope.title_trakt_id = growing.title_trakt_id
+                    and scope.media_type = growing.media_type
         ) as scoped
         left join {{ this }} as current_rows
             on scoped.title_trakt_id = current_rows.title_trakt_id
@@ -265,19 +303,19 @@ anchored_days as (
 
 ),
 
-weekly as (
+emitted_days as (
 
-    -- The weeks with comments (only those that are emitted, on an incremental build).
+    -- The days of the weeks that are emitted (all of them, on a full build).
     select
         anchored_days.title_trakt_id,
         anchored_days.media_type,
         anchored_days.week_index,
-        any_value(anchored_days.anchor_date) as anchor_date,
-        cast(sum(anchored_days.comment_count) as bigint) as comment_count,
-        cast(sum(anchored_days.top_level_comments) as bigint) as top_level_comments,
-        cast(sum(anchored_days.reply_count) as bigint) as reply_count,
-        cast(sum(anchored_days.like_count) as bigint) as like_count,
-        max(anchored_days.last_fetched_at) as last_fetched_at
+        anchored_days.anchor_date,
+        anchored_days.comment_count,
+        anchored_days.top_level_comments,
+        anchored_days.reply_count,
+        anchored_days.like_count,
+        anchored_days.last_fetched_at
     from anchored_days
     {% if not everything %}
         left join ranges
@@ -290,8 +328,45 @@ weekly as (
         where
             anchored_days.week_index >= ranges.first_week
             or changed_weeks.title_trakt_id is not null
+
+        union all
+
+        -- Each range's first week, with nothing in it: it carries the range's empty weeks up to
+        -- its first week with comments, or up to the as-of week when the range has none (a title
+        -- whose spine only grows).
+        select
+            ranges.title_trakt_id,
+            ranges.media_type,
+            ranges.first_week as week_index,
+            titles.anchor_date,
+            0 as comment_count,
+            0 as top_level_comments,
+            0 as reply_count,
+            0 as like_count,
+            null as last_fetched_at
+        from ranges
+        inner join titles
+            on ranges.title_trakt_id = titles.title_trakt_id
+                and ranges.media_type = titles.media_type
     {% endif %}
-    group by anchored_days.title_trakt_id, anchored_days.media_type, anchored_days.week_index
+
+),
+
+weekly as (
+
+    -- The weeks with comments (only those that are emitted, on an incremental build).
+    select
+        title_trakt_id,
+        media_type,
+        week_index,
+        any_value(anchor_date) as anchor_date,
+        cast(sum(comment_count) as bigint) as comment_count,
+        cast(sum(top_level_comments) as bigint) as top_level_comments,
+        cast(sum(reply_count) as bigint) as reply_count,
+        cast(sum(like_count) as bigint) as like_count,
+        max(last_fetched_at) as last_fetched_at
+    from emitted_days
+    group by title_trakt_id, media_type, week_index
 
 ),
 
@@ -393,9 +468,10 @@ ranged as (
 runs as (
 
     -- Each week with comments, the weeks it spans (itself and the empty weeks up to the next week
-    -- with comments; the range's first empty weeks belong to its first one), and the cumulative
-    -- count. The spine stops at the last active week, or at week {{ max_week }}: a week past it is
-    -- not shown, but the empty weeks before it are.
+    -- with comments, or up to the as-of week for the last one; the range's first empty weeks
+    -- belong to its first one), and the cumulative count. The spine stops at the as-of week (the
+    -- last active week, if later), or at week {{ max_week }}: a week past it is not shown, but the
+    -- empty weeks before it are.
     select
         ranged.*,
         ranged.base_comments + sum(ranged.comment_count) over (
@@ -414,7 +490,10 @@ runs as (
                 lead(ranged.week_index) over (
                     partition by ranged.title_trakt_id, ranged.media_type order by ranged.week_index
                 ) - 1,
-                ranged.week_index
+                greatest(
+                    ranged.week_index,
+                    coalesce({{ weeks_since_anchor('ranged.anchor_date', as_of) }}, ranged.week_index)
+                )
             ),
             {{ max_week }}
         ) as span_last_week
