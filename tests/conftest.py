@@ -93,10 +93,15 @@ class Built:
     proc: ReplayerProcess
 
     def query(self, sql: str) -> list[dict[str, Any]]:
-        with duckdb.connect(str(warehouse_path(self.data_dir)), read_only=True) as con:
-            cursor = con.execute(sql)
-            names = [d[0] for d in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        return query_warehouse(self.data_dir, sql)
+
+
+def query_warehouse(data_dir: Path, sql: str) -> list[dict[str, Any]]:
+    """The rows of ``sql`` on ``data_dir``'s warehouse, read-only, each keyed by column name."""
+    with duckdb.connect(str(warehouse_path(data_dir)), read_only=True) as con:
+        cursor = con.execute(sql)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ import pytest
 
 from orchestration.pipeline import run_dbt, warehouse_path
 from replayer.process import ReplayerProcess
-from tests.conftest import NOW, UNIVERSE, Built
+from tests.conftest import NOW, UNIVERSE, Built, query_warehouse
 from tests.dbt.reference import title_metrics
 from tests.dbt.test_marts_against_truth import METRICS, _same
 from tests.ingest_trakt.support import ingest, truth_of
@@ -103,10 +103,7 @@ def test_incremental_build_equals_full_refresh(
     assert_equals_full_refresh(data, tmp_path, dbt_vars=as_of)
     # And both equal the truth at the new time.
     truth = truth_of(tmp_path / "truth", as_of=second_ingestion.now, now=NOW, **UNIVERSE)
-    with duckdb.connect(str(warehouse_path(data)), read_only=True) as con:
-        cursor = con.execute("select * from gold.mart_title_engagement")
-        names = [d[0] for d in cursor.description]
-        rows: list[dict[str, Any]] = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+    rows = query_warehouse(data, "select * from gold.mart_title_engagement")
     expected = title_metrics(list(truth.comments.values()), truth.titles, rows[0]["as_of_date"])
     bad = [(r["title_key"], m) for r in rows for m in METRICS if not _same(r[m], expected[r["title_key"]][m])]
     assert not bad, bad[:5]
@@ -311,10 +308,8 @@ def test_incremental_weeks_follow_the_as_of_date(built: Built, tmp_path: Path) -
     _edit_comments(data / "lake" / "bronze", [int(edited)], extra_likes=1, days_later=30)
     run_dbt(["run"], data)
     assert_equals_full_refresh(data, tmp_path)
-    with duckdb.connect(str(warehouse_path(data)), read_only=True) as con:
-        columns = ["title_key", "anchor_date", "last_week", "last_active_week", "total"]
-        after = {row[0]: dict(zip(columns, row, strict=True)) for row in con.execute(spans).fetchall()}
-        (as_of,) = con.execute(as_of_query).fetchall()[0]
+    after = {r["title_key"]: r for r in query_warehouse(data, spans)}
+    as_of = query_warehouse(data, as_of_query)[0]["as_of"]
     assert (as_of - built.query(as_of_query)[0]["as_of"]).days >= 30
     assert after.keys() == before.keys()
     for key, title in after.items():
