@@ -1,8 +1,9 @@
 """Drive the dashboard in Debian's Chromium through Playwright: for the browser tests and screenshots.
 
 Chromium runs headless with a fresh profile and without any background networking, so nothing
-leaves 127.0.0.1. ``wait_rendered`` waits until Streamlit has finished the script run and every
-Vega-Lite chart has drawn, which is when a page can be asserted on or photographed.
+leaves 127.0.0.1. ``wait_rendered`` waits until Streamlit has finished the script run, every element's
+lazily loaded code has arrived and every Vega-Lite chart has drawn, which is when a page can be
+asserted on or photographed.
 """
 
 from __future__ import annotations
@@ -40,6 +41,11 @@ CHARTS_DRAWN = """() => {
     const charts = [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')];
     return charts.every(c => c.querySelector('svg.marks, canvas.marks'));
 }"""
+# Streamlit loads an element type's code (tables, charts, ...) the first time a page draws one and
+# shows a skeleton in its place until then (React Suspense); the app shows one before its first run.
+NOTHING_LOADING = """() => !document.querySelector(
+    '[data-testid="stSkeleton"], [data-testid="stSkeletonElement"], [data-testid="stAppSkeleton"]'
+)"""
 
 CONTENT_HEIGHT = """() => Math.max(...[...document.querySelectorAll(
     '[data-testid="stMain"], [data-testid="stMainBlockContainer"], [data-testid="stSidebarContent"]'
@@ -66,16 +72,20 @@ def chromium(executable: Path = CHROMIUM) -> Iterator[BrowserContext]:
 
 
 def wait_rendered(page: Page, timeout_ms: int = RENDER_TIMEOUT_MS) -> None:
-    """Wait for the script run to finish, every chart to be drawn and the page to stop changing.
+    """Wait for the script run to finish, the page to stop changing, every element's code to have
+    loaded and every chart to be drawn.
 
-    Streamlit reports the run finished before the browser has drawn all of it (tables and charts
-    load their code lazily, a few hundred ms later), hence the quiet period at the end.
+    Streamlit reports the run finished before the browser has drawn all of it: tables and charts
+    load their code lazily, a few hundred ms later, hence the quiet period. On a slow machine the
+    code can take longer than the quiet period (a full ``make test`` once read a leaderboard whose
+    chart was drawn but whose table was still a skeleton), hence the wait for every skeleton to go.
     """
     # Every page starts with a title: once it is there the first script run has begun.
     page.wait_for_selector('[data-testid="stMain"] h1', timeout=timeout_ms)
     page.wait_for_selector(SCRIPT_IDLE, timeout=timeout_ms)
     page.evaluate(WATCH_MUTATIONS)
     page.wait_for_function(QUIET, arg=QUIET_MS, timeout=timeout_ms, polling=100)
+    page.wait_for_function(NOTHING_LOADING, timeout=timeout_ms, polling=100)
     page.wait_for_function(CHARTS_DRAWN, timeout=timeout_ms)
     page.wait_for_selector(SCRIPT_IDLE, timeout=timeout_ms)
 

@@ -21,9 +21,9 @@ def visit(page: Page, url: str, shot: Path | None = None) -> Page:
 def table_rows(page: Page, index: int = 0) -> list[dict[str, str]]:
     """The rows of the ``index``-th ``st.table`` on the page, keyed by column heading.
 
-    Waits for the table to be drawn: on a slow machine a page can be quiet for ``wait_rendered``'s
-    400 ms before Streamlit has drawn a table whose code it loads lazily (seen once in a full
-    ``make test``: the leaderboard's chart was there, its table not yet, so zero rows were read).
+    Waits for the table's first row as well: ``wait_rendered`` waits for every element's lazily
+    loaded code (tests/dash/test_browser.py), and this keeps a read right after a rerun that was not
+    waited for from returning zero rows (seen once in a full ``make test``, before that wait).
     """
     table = page.get_by_test_id("stTable").nth(index)
     table.locator("tbody tr").first.wait_for(state="visible")
