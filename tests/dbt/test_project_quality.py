@@ -41,6 +41,9 @@ EXCEPTIONS = {
         "the title grain with its release anchor: fct_comments (days since release), the weekly "
         "mart (week index) and dim_date (the calendar's first day) each need the anchor"
     ),
+    ("fct_missing_primary_key_tests", "stg_trakt__quarantine"): (
+        "the log of refused records: a record can be refused again on every run, so it has no key"
+    ),
     ("fct_sources_without_freshness", "quarantine"): (
         "the log of refused records: no new row is the healthy state, so its age says nothing "
         "(the quarantine share has an asset check instead, docs/slos.md)"
@@ -123,6 +126,42 @@ def source_violations(manifest: dict[str, Any], exceptions: Exceptions = EXCEPTI
         if sum(d.startswith("source.") for d in n["depends_on"]["nodes"]) > 1
     ]
     return {rule: [n for n in hits if (rule, n) not in exceptions] for rule, hits in found.items()}
+
+
+def _key_columns(expression: str) -> set[str]:
+    """The columns of a uniqueness test's key: a column, or `a || ':' || b` for a composite key."""
+    return {part.strip() for part in expression.split("||") if not part.strip().startswith("'")}
+
+
+def primary_key_violations(
+    manifest: dict[str, Any], exceptions: Exceptions = EXCEPTIONS
+) -> dict[str, list[str]]:
+    """Models without a key that is tested unique and never null in any of its columns (a not_null
+    test, or a not-null or primary-key constraint under an enforced contract)."""
+    unique_keys: dict[str, list[set[str]]] = {}
+    not_null: dict[str, set[str]] = {}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "test" or not node.get("attached_node"):
+            continue
+        metadata = node.get("test_metadata") or {}
+        column = node.get("column_name") or metadata.get("kwargs", {}).get("column_name")
+        if metadata.get("name") == "unique" and column:
+            unique_keys.setdefault(node["attached_node"], []).append(_key_columns(column))
+        elif metadata.get("name") == "not_null" and column:
+            not_null.setdefault(node["attached_node"], set()).add(column)
+    missing = []
+    for model in _models(manifest):
+        never_null = set(not_null.get(model["unique_id"], set()))
+        if model["config"].get("contract", {}).get("enforced"):
+            never_null |= {
+                name
+                for name, column in model["columns"].items()
+                if {c["type"] for c in column.get("constraints", [])} & {"not_null", "primary_key"}
+            }
+        if not any(key <= never_null for key in unique_keys.get(model["unique_id"], [])):
+            missing.append(model["name"])
+    rule = "fct_missing_primary_key_tests"
+    return {rule: [name for name in missing if (rule, name) not in exceptions]}
 
 
 def _sql_without_jinja(code: str) -> str:
@@ -242,7 +281,11 @@ def test_models_have_parents_use_ref_and_source_and_neither_rejoin_nor_fan_out(
 
 def test_every_exception_to_a_rule_is_still_needed(manifest: dict[str, Any]) -> None:
     """An exception whose model or source now follows its rule must go, as in the package's seed."""
-    unexcepted = {**source_violations(manifest, {}), **model_violations(manifest, {})}
+    unexcepted = {
+        **source_violations(manifest, {}),
+        **model_violations(manifest, {}),
+        **primary_key_violations(manifest, {}),
+    }
     for rule, name in EXCEPTIONS:
         assert name in unexcepted[rule], f"{name} now follows {rule}: drop its exception"
 
@@ -322,6 +365,26 @@ def test_the_rules_catch_what_they_are_for(manifest: dict[str, Any]) -> None:
         "fct_chained_views_dependencies": [f"int_view_{CHAINED_VIEWS_THRESHOLD}"],
     }
 
+    # A composite key with a column no test keeps from being null, and a key no longer unique.
+    dropped = {
+        ("int_comments_aggregated_to_title_users", "not_null", "user_slug"),
+        ("stg_trakt__titles", "unique", None),  # its key is an expression: no column_name
+    }
+
+    def which_test(node: dict[str, Any]) -> tuple[str, str | None, str | None]:
+        model = (node.get("attached_node") or "").rsplit(".", 1)[-1]
+        return model, (node.get("test_metadata") or {}).get("name"), node.get("column_name")
+
+    keyless = {
+        **manifest,
+        "nodes": {k: n for k, n in manifest["nodes"].items() if which_test(n) not in dropped},
+    }
+    assert len(keyless["nodes"]) == len(manifest["nodes"]) - len(dropped)
+    assert sorted(primary_key_violations(keyless)["fct_missing_primary_key_tests"]) == [
+        "int_comments_aggregated_to_title_users",
+        "stg_trakt__titles",
+    ]
+
 
 def test_every_model_and_column_is_documented(manifest: dict[str, Any]) -> None:
     for node in _models(manifest):
@@ -331,17 +394,7 @@ def test_every_model_and_column_is_documented(manifest: dict[str, Any]) -> None:
 
 
 def test_every_model_has_a_tested_primary_key(manifest: dict[str, Any]) -> None:
-    tested: dict[str, set[str]] = {}
-    for node in manifest["nodes"].values():
-        if node["resource_type"] != "test" or "attached_node" not in node or not node.get("attached_node"):
-            continue
-        name = node.get("test_metadata", {}).get("name")
-        if name in ("unique", "not_null"):
-            tested.setdefault(node["attached_node"], set()).add(name)
-    for node in _models(manifest):
-        if node["name"] in ("stg_trakt__quarantine",):
-            continue  # a log of refused records: it has no natural key by design
-        assert "unique" in tested.get(node["unique_id"], set()), f"{node['name']} has no uniqueness test"
+    assert primary_key_violations(manifest) == {"fct_missing_primary_key_tests": []}
 
 
 def test_public_gold_models_enforce_contracts(manifest: dict[str, Any]) -> None:
