@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from observability.history import dbt_target_dir
-from orchestration.pipeline import DBT_DIR, dbt_env, run_dbt
+from orchestration.pipeline import DBT_DIR, PUBLISHED_QUERY_MODELS, PUBLISHED_TABLES, dbt_env, run_dbt
 from tests.conftest import Built
 from tests.ingest_trakt.support import ingest_cli
 
@@ -33,13 +33,9 @@ TOO_MANY_JOINS_THRESHOLD = 7
 CHAINED_VIEWS_THRESHOLD = 4
 # (rule, model or source table) -> why it departs from the rule.
 EXCEPTIONS = {
-    ("fct_model_fanout", "int_comments_enriched"): (
-        "the comment grain every gold model reads: fct_comments, the title, weekly, user and date "
-        "marts each aggregate it at their own grain, so there is no one mart to push the logic into"
-    ),
-    ("fct_model_fanout", "int_titles_anchored"): (
-        "the title grain with its release anchor: fct_comments (days since release), the weekly "
-        "mart (week index) and dim_date (the calendar's first day) each need the anchor"
+    ("fct_exposures_dependent_on_private_models", "stg_trakt__comments"): (
+        "the dashboard shows the text of each title's most-liked comments, which only silver holds: "
+        "gold.fct_comments is kept narrow (ids, counts, flags), and publish reads the text at once"
     ),
     ("fct_missing_primary_key_tests", "stg_trakt__quarantine"): (
         "the log of refused records: a record can be refused again on every run, so it has no key"
@@ -71,9 +67,10 @@ def _models(manifest: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _children(manifest: dict[str, Any]) -> dict[str, set[str]]:
-    """Each model's and source's direct child models."""
+    """Each model's and source's direct children: models and exposures (a model an exposure reads
+    is no leaf, as in the package's DAG)."""
     children: dict[str, set[str]] = {uid: set() for uid in [*manifest["sources"], *manifest["nodes"]]}
-    for node in _models(manifest):
+    for node in [*_models(manifest), *manifest["exposures"].values()]:
         for parent in node["depends_on"]["nodes"]:
             children.setdefault(parent, set()).add(node["unique_id"])
     return children
@@ -162,6 +159,26 @@ def primary_key_violations(
             missing.append(model["name"])
     rule = "fct_missing_primary_key_tests"
     return {rule: [name for name in missing if (rule, name) not in exceptions]}
+
+
+def exposure_violations(
+    manifest: dict[str, Any], exceptions: Exceptions = EXCEPTIONS
+) -> dict[str, list[str]]:
+    """What exposures read: public models built as tables (not views, not sources)."""
+    models = {n["unique_id"]: n for n in _models(manifest)}
+    found: dict[str, list[str]] = {
+        "fct_exposures_dependent_on_private_models": [],
+        "fct_exposure_parents_materializations": [],
+    }
+    for exposure in manifest["exposures"].values():
+        for parent in exposure["depends_on"]["nodes"]:
+            model = models.get(parent)
+            name = model["name"] if model else parent.rsplit(".", 1)[-1]
+            if model is None or model["config"]["materialized"] in ("view", "ephemeral"):
+                found["fct_exposure_parents_materializations"].append(name)
+            if model is not None and model.get("access") != "public":
+                found["fct_exposures_dependent_on_private_models"].append(name)
+    return {rule: [n for n in hits if (rule, n) not in exceptions] for rule, hits in found.items()}
 
 
 def _sql_without_jinja(code: str) -> str:
@@ -279,12 +296,23 @@ def test_models_have_parents_use_ref_and_source_and_neither_rejoin_nor_fan_out(
     assert model_violations(manifest) == {rule: [] for rule in model_violations(manifest)}
 
 
+def test_the_dashboard_is_an_exposure_of_what_publish_reads(manifest: dict[str, Any]) -> None:
+    """dbt's lineage ends at the dashboard, through exactly the models its snapshot is written from."""
+    (dashboard,) = [e for e in manifest["exposures"].values() if e["type"] == "dashboard"]
+    read = {f"model.trakt.{name}" for name in PUBLISHED_TABLES} | {
+        f"model.trakt.{name}" for _, name in PUBLISHED_QUERY_MODELS
+    }
+    assert set(dashboard["depends_on"]["nodes"]) == read
+    assert exposure_violations(manifest) == {rule: [] for rule in exposure_violations(manifest)}
+
+
 def test_every_exception_to_a_rule_is_still_needed(manifest: dict[str, Any]) -> None:
     """An exception whose model or source now follows its rule must go, as in the package's seed."""
     unexcepted = {
         **source_violations(manifest, {}),
         **model_violations(manifest, {}),
         **primary_key_violations(manifest, {}),
+        **exposure_violations(manifest, {}),
     }
     for rule, name in EXCEPTIONS:
         assert name in unexcepted[rule], f"{name} now follows {rule}: drop its exception"
@@ -331,7 +359,7 @@ def test_the_rules_catch_what_they_are_for(manifest: dict[str, Any]) -> None:
     )
     _add_model(broken, "int_middle", [stg_titles])
     _add_model(broken, "int_rejoining", ["model.trakt.int_middle", stg_titles])
-    for leaf in range(MODELS_FANOUT_THRESHOLD - 1):  # with fct_title_ratings_daily: the threshold
+    for leaf in range(MODELS_FANOUT_THRESHOLD):  # fct_title_ratings_daily is no leaf: the dashboard reads it
         _add_model(broken, f"int_leaf_{leaf}", [stg_ratings])
     chain = [stg_ratings]
     for view in range(CHAINED_VIEWS_THRESHOLD + 1):  # the last reads through a chain of 4 views
@@ -363,6 +391,13 @@ def test_the_rules_catch_what_they_are_for(manifest: dict[str, Any]) -> None:
         "fct_model_fanout": ["stg_trakt__ratings"],
         "fct_too_many_joins": ["int_joining"],
         "fct_chained_views_dependencies": [f"int_view_{CHAINED_VIEWS_THRESHOLD}"],
+    }
+
+    exposure = next(iter(broken["exposures"].values()))
+    exposure["depends_on"]["nodes"] += ["model.trakt.int_comments_enriched", titles]
+    assert exposure_violations(broken) == {
+        "fct_exposures_dependent_on_private_models": ["int_comments_enriched"],
+        "fct_exposure_parents_materializations": ["int_comments_enriched", "titles"],
     }
 
     # A composite key with a column no test keeps from being null, and a key no longer unique.
