@@ -441,10 +441,12 @@ def test_public_gold_models_enforce_contracts(manifest: dict[str, Any]) -> None:
 
 
 def test_one_model_per_file_with_its_own_yaml(manifest: dict[str, Any]) -> None:
+    """Each model's YAML (its docs and tests) is named for it and sits beside it (the package's
+    test directories rule)."""
     for node in _models(manifest):
         sql = Path(node["original_file_path"])
         assert node["patch_path"], f"{node['name']} has no YAML"
-        assert Path(node["patch_path"].split("://")[-1]).stem == sql.stem, node["name"]
+        assert Path(node["patch_path"].split("://")[-1]) == sql.with_suffix(".yml"), node["name"]
 
 
 def test_marts_have_semantic_models_and_unit_tests(manifest: dict[str, Any]) -> None:
