@@ -2,6 +2,7 @@
 
 from dagster import (
     AssetSelection,
+    DefaultScheduleStatus,
     RunRequest,
     ScheduleEvaluationContext,
     build_schedule_from_partitioned_job,
@@ -27,7 +28,12 @@ weekly_lookback = define_asset_job(
     description="The daily job with a 90-day lookback: refreshes likes, replies and edits of older comments.",
 )
 
-daily_schedule = build_schedule_from_partitioned_job(daily_pipeline, hour_of_day=3, minute_of_hour=0)
+# Running from the first start of an instance, like the sensors: a schedule that must be switched on
+# by hand leaves a new deployment idle, its data ageing until the freshness alert (chaos drill,
+# docs/postmortems/2026-11-26-chaos-drill.md, action item 4).
+daily_schedule = build_schedule_from_partitioned_job(
+    daily_pipeline, hour_of_day=3, minute_of_hour=0, default_status=DefaultScheduleStatus.RUNNING
+)
 
 # The weekly run also compacts the warehouse: DuckDB merges the under-filled row groups the daily
 # incremental builds left (they skip that work; ADR 0006).
@@ -39,7 +45,12 @@ LOOKBACK_CONFIG = {
 }
 
 
-@schedule(job=weekly_lookback, cron_schedule="0 5 * * 0", execution_timezone="UTC")
+@schedule(
+    job=weekly_lookback,
+    cron_schedule="0 5 * * 0",
+    execution_timezone="UTC",
+    default_status=DefaultScheduleStatus.RUNNING,
+)
 def weekly_lookback_schedule(context: ScheduleEvaluationContext) -> RunRequest:
     """Sundays 05:00 UTC, on the partition of the day before (the one the daily run completed)."""
     day = context.scheduled_execution_time
