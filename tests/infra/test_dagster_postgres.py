@@ -1,6 +1,7 @@
 """infra/dagster.yaml on a real PostgreSQL: the storages it names, a run of the code location recorded
 in the database by another process (as the daemon and the run workers do in containers), schedule
-state, and all of it still there after the server and the instance restart.
+state (the schedule runs by default, so the state stored is an operator's stop), and all of it still
+there after the server and the instance restart.
 
 PostgreSQL comes from Debian's packages (installed when missing, see tests/infra/postgres.py); the
 tests skip only where it cannot be installed.
@@ -132,8 +133,9 @@ class Recorded:
 
 @pytest.fixture(scope="module")
 def recorded(home: Home, built: Built, tmp_path_factory: pytest.TempPathFactory) -> Recorded:
-    """One materialization of the code location's published_marts asset and one schedule started,
-    each by a separate ``dagster`` process that knows the database only through DAGSTER_HOME."""
+    """One materialization of the code location's published_marts asset and one schedule stopped
+    (it starts RUNNING: a pause must outlive restarts), each by a separate ``dagster`` process that
+    knows the database only through DAGSTER_HOME."""
     from orchestration.partitions import daily_partitions
     from orchestration.pipeline import warehouse_path
 
@@ -142,8 +144,8 @@ def recorded(home: Home, built: Built, tmp_path_factory: pytest.TempPathFactory)
     partition = daily_partitions.get_last_partition_key()
     assert partition is not None
     run = dagster_cli(home, data_dir, "asset", "materialize", "--select", ASSET, "--partition", partition)
-    start = dagster_cli(home, data_dir, "schedule", "start", SCHEDULE)
-    return Recorded(data_dir, partition, run.stdout + run.stderr + start.stdout + start.stderr)
+    stop = dagster_cli(home, data_dir, "schedule", "stop", SCHEDULE)
+    return Recorded(data_dir, partition, run.stdout + run.stderr + stop.stdout + stop.stderr)
 
 
 def test_the_instance_uses_postgres_for_runs_events_and_schedules(home: Home) -> None:
@@ -187,7 +189,7 @@ def test_a_run_of_the_code_location_is_recorded_in_postgres(home: Home, recorded
 def test_schedule_state_is_kept_in_postgres(home: Home, recorded: Recorded) -> None:
     rows = home.query("select instigator_type, status, instigator_body from instigators")
     states = {(json.loads(body)["origin"]["job_name"], kind, status) for kind, status, body in rows}
-    assert states == {(SCHEDULE, "SCHEDULE", "RUNNING")}
+    assert states == {(SCHEDULE, "SCHEDULE", "STOPPED")}
 
 
 def test_no_secret_reaches_the_database_or_the_output(home: Home, recorded: Recorded) -> None:
@@ -215,6 +217,6 @@ def test_a_new_instance_after_a_server_restart_sees_the_run_and_the_schedule(
             assert event is not None
             assert event.run_id == records[0].dagster_run.run_id
             states = instance.all_instigator_state(instigator_type=InstigatorType.SCHEDULE)
-            assert {(s.name, s.status) for s in states} == {(SCHEDULE, InstigatorStatus.RUNNING)}
+            assert {(s.name, s.status) for s in states} == {(SCHEDULE, InstigatorStatus.STOPPED)}
         finally:
             instance.dispose()
