@@ -60,6 +60,11 @@ def _children(manifest: dict[str, Any]) -> dict[str, set[str]]:
 Exceptions = dict[tuple[str, str], str]
 
 
+def _less_exceptions(found: dict[str, list[str]], exceptions: Exceptions) -> dict[str, list[str]]:
+    """Each rule's culprits without the ones excepted from it."""
+    return {rule: [name for name in hits if (rule, name) not in exceptions] for rule, hits in found.items()}
+
+
 def source_violations(manifest: dict[str, Any], exceptions: Exceptions = EXCEPTIONS) -> dict[str, list[str]]:
     """Sources documented and fresh, declared in the bronze folder, each read by one staging model."""
     children = _children(manifest)
@@ -103,7 +108,7 @@ def source_violations(manifest: dict[str, Any], exceptions: Exceptions = EXCEPTI
         for n in project_models(manifest)
         if sum(d.startswith("source.") for d in n["depends_on"]["nodes"]) > 1
     ]
-    return {rule: [n for n in hits if (rule, n) not in exceptions] for rule, hits in found.items()}
+    return _less_exceptions(found, exceptions)
 
 
 def _key_columns(expression: str) -> set[str]:
@@ -138,8 +143,7 @@ def primary_key_violations(
             }
         if not any(key <= never_null for key in unique_keys.get(model["unique_id"], [])):
             missing.append(model["name"])
-    rule = "fct_missing_primary_key_tests"
-    return {rule: [name for name in missing if (rule, name) not in exceptions]}
+    return _less_exceptions({"fct_missing_primary_key_tests": missing}, exceptions)
 
 
 def exposure_violations(
@@ -159,7 +163,7 @@ def exposure_violations(
                 found["fct_exposure_parents_materializations"].append(name)
             if model is not None and model.get("access") != "public":
                 found["fct_exposures_dependent_on_private_models"].append(name)
-    return {rule: [n for n in hits if (rule, n) not in exceptions] for rule, hits in found.items()}
+    return _less_exceptions(found, exceptions)
 
 
 def _sql_without_jinja(code: str) -> str:
@@ -211,4 +215,4 @@ def model_violations(manifest: dict[str, Any], exceptions: Exceptions = EXCEPTIO
     found["fct_chained_views_dependencies"] = [
         models[uid]["name"] for uid in models if views_above(uid) >= CHAINED_VIEWS_THRESHOLD
     ]
-    return {rule: [n for n in hits if (rule, n) not in exceptions] for rule, hits in found.items()}
+    return _less_exceptions(found, exceptions)

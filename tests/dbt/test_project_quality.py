@@ -99,13 +99,15 @@ def test_only_staging_reads_sources_and_nothing_skips_a_layer(manifest: dict[str
 
 def test_sources_are_documented_fresh_and_each_read_by_one_staging_model(manifest: dict[str, Any]) -> None:
     assert len(manifest["sources"]) >= 5
-    assert source_violations(manifest) == {rule: [] for rule in source_violations(manifest)}
+    violations = source_violations(manifest)
+    assert violations == {rule: [] for rule in violations}
 
 
 def test_models_have_parents_use_ref_and_source_and_neither_rejoin_nor_fan_out(
     manifest: dict[str, Any],
 ) -> None:
-    assert model_violations(manifest) == {rule: [] for rule in model_violations(manifest)}
+    violations = model_violations(manifest)
+    assert violations == {rule: [] for rule in violations}
 
 
 def test_the_dashboard_is_an_exposure_of_what_publish_reads(manifest: dict[str, Any]) -> None:
@@ -115,7 +117,8 @@ def test_the_dashboard_is_an_exposure_of_what_publish_reads(manifest: dict[str, 
         f"model.trakt.{name}" for _, name in PUBLISHED_QUERY_MODELS
     }
     assert set(dashboard["depends_on"]["nodes"]) == read
-    assert exposure_violations(manifest) == {rule: [] for rule in exposure_violations(manifest)}
+    violations = exposure_violations(manifest)
+    assert violations == {rule: [] for rule in violations}
 
 
 def test_every_exception_to_a_rule_is_still_needed(manifest: dict[str, Any]) -> None:
