@@ -448,19 +448,39 @@ def test_builds_skip_duckdb_s_row_group_vacuum_unless_asked(
 ) -> None:
     """dbt's DuckDB connection runs no vacuum tasks by default (an incremental build would rewrite
     the last row groups of every comment-grain table at each checkpoint, ADR 0006);
-    TRAKT_DUCKDB_VACUUM_TASKS, which the weekly Dagster run sets, turns it back on."""
+    TRAKT_DUCKDB_VACUUM_TASKS, which the weekly Dagster run sets, turns it back on — without
+    costing a full parse: dbt keeps its saved parse across the change (the setting lives in a
+    plugin, not in the profile's settings, which dbt hashes into its parse state). A malformed
+    value stops dbt with one error line and no traceback."""
     data = tmp_path / "data"
     shutil.copytree(built.data_dir, data)
     query = "select current_setting('max_vacuum_tasks') as vacuum_tasks"
 
-    def vacuum_tasks() -> int:
-        shown = run_dbt(["show", "--inline", query, "--output", "json", "--quiet"], data)
-        return int(json.loads(shown.stdout)["show"][0]["vacuum_tasks"])
+    def show_vacuum_tasks() -> tuple[int, set[str]]:
+        """The setting dbt's connection has, and the names of the events dbt logged."""
+        shown = run_dbt(
+            ["--debug", "--log-format", "json", "show", "--inline", query, "--output", "json"], data
+        )
+        events = [json.loads(line) for line in shown.stdout.splitlines() if line.startswith("{")]
+        preview = next(e["data"]["preview"] for e in events if e["info"]["name"] == "ShowNode")
+        # The event's preview is the rows alone (stdout wraps them in {"show": ...}).
+        return int(json.loads(preview)[0]["vacuum_tasks"]), {e["info"]["name"] for e in events}
 
     monkeypatch.delenv("TRAKT_DUCKDB_VACUUM_TASKS", raising=False)
-    assert vacuum_tasks() == 0
+    assert show_vacuum_tasks()[0] == 0
     monkeypatch.setenv("TRAKT_DUCKDB_VACUUM_TASKS", "100")
-    assert vacuum_tasks() == 100
+    tasks, events = show_vacuum_tasks()
+    assert tasks == 100
+    assert "PartialParsingSkipParsing" in events
+    assert "UnableToPartialParse" not in events
+
+    monkeypatch.setenv("TRAKT_DUCKDB_VACUUM_TASKS", "lots")
+    refused = run_dbt(["show", "--inline", query], data, check=False)
+    assert refused.returncode != 0
+    output = refused.stdout + refused.stderr
+    assert "TRAKT_DUCKDB_VACUUM_TASKS must be a whole number of vacuum tasks" in output
+    assert "'lots'" in output
+    assert "Traceback" not in output
 
 
 def test_staging_built_before_the_word_count_moved_stops_and_says_how_to_rebuild(
