@@ -432,11 +432,16 @@ def lineage_environ(data_dir: Path, parent: ParentRun | None) -> Iterator[None]:
 
 
 @contextmanager
-def environ_updated(updates: Mapping[str, str]) -> Iterator[None]:
-    """``updates`` set in this process's environment for the block, every variable restored (or
-    removed) afterwards: how settings reach a child that only inherits the environment."""
+def environ_updated(updates: Mapping[str, str | None]) -> Iterator[None]:
+    """``updates`` set in this process's environment for the block (``None``: unset), every
+    variable restored (or removed) afterwards: how settings reach a child that only inherits the
+    environment."""
     saved = {key: os.environ.get(key) for key in updates}
-    os.environ.update(updates)
+    for key, value in updates.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
     try:
         yield
     finally:

@@ -40,6 +40,7 @@ from observability.history import dbt_target_dir
 from observability.lineage import ParentRun, environ_updated, lineage_environ
 from orchestration.partitions import daily_partitions
 from orchestration.pipeline import (
+    COVERAGE_CHILD_VARIABLES,
     PUBLISHED_QUERIES,
     PUBLISHED_QUERY_MODELS,
     PUBLISHED_TABLES,
@@ -240,7 +241,7 @@ class DbtBuildConfig(Config):
 
 
 def dbt_build_environ(config: DbtBuildConfig) -> dict[str, str]:
-    """The environment this build adds for dbt's profile (dbt/profiles.yml reads it)."""
+    """The environment this build adds for dbt (the plugin orchestration/duckdb_vacuum.py reads it)."""
     return {"TRAKT_DUCKDB_VACUUM_TASKS": str(VACUUM_TASKS_WHEN_COMPACTING)} if config.compact_storage else {}
 
 
@@ -263,9 +264,11 @@ def trakt_dbt_models(
     os.environ["TRAKT_DATA_DIR"] = str(data_dir)
     args = ["build", "--vars", json.dumps(dbt_vars(context))]
     # dbt-ol (the resource's executable when lineage is on) reads its transport and the Dagster run
-    # as parent from the environment of the process it is started in.
+    # as parent from the environment of the process it is started in; coverage's hook is left out
+    # of it, as run_dbt's dbt_env leaves it out (orchestration/pipeline.py).
+    environ: dict[str, str | None] = {**dbt_build_environ(config), **dict.fromkeys(COVERAGE_CHILD_VARIABLES)}
     with (
-        environ_updated(dbt_build_environ(config)),
+        environ_updated(environ),
         lineage_environ(data_dir, ParentRun.dagster(context.run_id, context.job_name)),
     ):
         invocation = dbt.cli(args, context=context)

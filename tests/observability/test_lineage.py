@@ -35,6 +35,7 @@ from observability.lineage import (
     api_namespace,
     bronze_dataset_name,
     create_client,
+    environ_updated,
     events_path,
     lineage_environ,
     warehouse_namespace,
@@ -438,3 +439,17 @@ def test_dagster_s_dbt_launch_sees_the_parent_and_the_file_only_while_it_starts(
         assert os.environ["OPENLINEAGE__TRANSPORT__LOG_FILE_PATH"] == str(events_path(tmp_path))
     assert "OPENLINEAGE_PARENT_ID" not in os.environ
     assert "OPENLINEAGE__TRANSPORT__LOG_FILE_PATH" not in os.environ
+
+
+def test_environ_updated_sets_and_unsets_for_the_block_then_restores(monkeypatch: pytest.MonkeyPatch) -> None:
+    """How the Dagster dbt asset passes its settings to dbt and keeps coverage's hook from it."""
+    monkeypatch.setenv("TRAKT_TEST_KEPT", "before")
+    monkeypatch.setenv("TRAKT_TEST_UNSET", "before")
+    monkeypatch.delenv("TRAKT_TEST_NEW", raising=False)
+    with environ_updated({"TRAKT_TEST_KEPT": "during", "TRAKT_TEST_UNSET": None, "TRAKT_TEST_NEW": "during"}):
+        assert os.environ["TRAKT_TEST_KEPT"] == "during"
+        assert "TRAKT_TEST_UNSET" not in os.environ
+        assert os.environ["TRAKT_TEST_NEW"] == "during"
+    assert os.environ["TRAKT_TEST_KEPT"] == "before"
+    assert os.environ["TRAKT_TEST_UNSET"] == "before"
+    assert "TRAKT_TEST_NEW" not in os.environ

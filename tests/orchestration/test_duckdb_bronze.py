@@ -12,7 +12,7 @@ import pytest
 from deltalake import DeltaTable, write_deltalake
 
 from ingest_trakt.bronze_snapshot import UnsupportedTable
-from orchestration.duckdb_bronze import create_bronze_views, duckdb_type
+from orchestration.duckdb_bronze import Plugin, create_bronze_views, duckdb_type
 from orchestration.pipeline import DBT_DIR, dbt_env, dbt_executable
 from tests.conftest import Built
 from tests.ingest_trakt.support import PLANTED_IDS, plant_files_outside_the_log
@@ -127,6 +127,21 @@ def test_a_table_whose_files_are_not_its_rows_is_refused(tmp_path: Path) -> None
     )
     with duckdb.connect() as con, pytest.raises(UnsupportedTable, match="deletionVectors"):
         create_bronze_views(con, tmp_path)
+
+
+def test_the_plugin_creates_the_views_in_its_schema_when_dbt_opens_the_warehouse(tmp_path: Path) -> None:
+    """What dbt-duckdb does with the profile's plugin entry: create it from its config, then hand it
+    each connection it opens."""
+    write_deltalake(str(tmp_path / "comments"), pa.table({"record_id": ["a", "b"]}))
+    plugin = Plugin("duckdb_bronze", {"root": str(tmp_path), "schema": "raw"})
+    with duckdb.connect() as con:
+        plugin.configure_connection(con)
+        assert _count(con, "select count(*) from raw.comments") == 2
+
+
+def test_the_plugin_needs_the_lake_s_root() -> None:
+    with pytest.raises(ValueError, match=r"needs config\.root"):
+        Plugin("duckdb_bronze", {})
 
 
 def test_no_lake_means_no_views(tmp_path: Path) -> None:
