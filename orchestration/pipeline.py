@@ -114,7 +114,7 @@ def dbt_executable() -> str:
 # hands these to every child, whose startup hook then traces all the Python it runs. dbt, dbt-ol,
 # MetricFlow and sqlfluff are not this project's code (of it they import only the dbt-duckdb
 # plugins, which their own tests measure in-process), and traced a `dbt run` of the test universe
-# took 21.2 s instead of 12.2 s: most of why `make test` took 30 min instead of 17.
+# took 21.2 s instead of 12.2 s (and `make test` 30 min instead of 22).
 COVERAGE_CHILD_VARIABLES = ("COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START")
 
 
