@@ -11,6 +11,7 @@ import importlib.util
 import json
 import os
 import re
+import shlex
 import shutil
 import socket
 import subprocess
@@ -258,6 +259,23 @@ def test_the_lake_volume_is_where_the_code_looks(compose: dict[str, Any], runtim
     assert data_dir == runtime.env()["TRAKT_DATA_DIR"]
     mounts = {v["target"] for v in compose["services"]["code-location"].get("volumes", [])}
     assert data_dir in mounts
+
+
+def test_the_image_s_saved_dbt_parse_is_for_the_runtime_data_dir(stages: list[Stage], runtime: Stage) -> None:
+    """dbt keys its saved parse (target/partial_parse.msgpack, which dagster-dbt copies into each
+    invocation's target) on the profile, whose warehouse path is $TRAKT_DATA_DIR: parsed in the
+    image for another directory, every dbt run in the container would parse the whole project."""
+    (parse,) = [run for run in stages[0].all("RUN") if "dbt parse" in run]
+    build_env: dict[str, str] = {}
+    for token in shlex.split(parse):  # the assignments that prefix the command
+        name, sep, value = token.partition("=")
+        if not sep or not name.isidentifier():
+            break
+        build_env[name] = value
+    for name in ("TRAKT_DATA_DIR", "DBT_PROFILES_DIR"):
+        assert build_env.get(name) == runtime.env()[name], name
+    assert "TRAKT_DBT_TARGET" not in build_env
+    assert "TRAKT_DBT_TARGET" not in runtime.env()
 
 
 # -- the image -----------------------------------------------------------------------------------
