@@ -7,6 +7,7 @@
   (``<op>-<run id[:7]>-<uuid>``), so those keep a history and name their Dagster run. The target
   directory belongs to the checkout, not to a data dir (it mixes every data dir built from it), so
   invocations are attributed to a data dir by their Dagster run or by the warehouse's write time.
+  The Dagster dbt asset prunes the directories no report can show (``prune_dbt_invocations``).
 - Dagster: the instance's run storage (``DagsterInstance``), when an instance is configured.
 """
 
@@ -14,6 +15,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -31,6 +34,10 @@ DAGSTER_RUN_LIMIT = 50
 DBT_INVOCATION_LIMIT = 50
 # run_results.json is written just before dbt closes the warehouse; the file's mtime lands within it.
 WRITE_SLACK = timedelta(seconds=5)
+# dagster-dbt names each invocation's target directory <op name>-<run id[:7]>-<uuid[:7]>.
+DAGSTER_DBT_INVOCATION_DIR = re.compile(r"^.+-[0-9a-f]{7}-[0-9a-f]{7}$")
+# The health report's default window (observability/slo.py): what a default report can still show.
+DBT_INVOCATION_KEEP = timedelta(days=28)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +169,34 @@ def _read_run_results(path: Path, target: Path) -> DbtInvocation | None:
         matched_by="",
         path=str(path),
     )
+
+
+def prune_dbt_invocations(target: Path, now: datetime | None = None) -> list[Path]:
+    """Remove dagster-dbt's per-invocation directories under ``target`` that the health report no
+    longer shows, and return them.
+
+    dagster-dbt gives every dbt invocation its own directory (the manifest, the saved parse and the
+    compiled SQL: 7.5 MB for the test universe's build) and never removes one, so a long-running
+    code location grew by one a day. A directory goes once it is both beyond the newest
+    ``DBT_INVOCATION_LIMIT`` (the most a report lists) and older than ``DBT_INVOCATION_KEEP``
+    (the report's default window). Anything else under ``target`` is never touched, and a directory
+    that cannot be removed is left for the next build rather than failing this one.
+    """
+    if not target.is_dir():
+        return []
+    cutoff = (now or datetime.now(UTC)).timestamp() - DBT_INVOCATION_KEEP.total_seconds()
+    invocations = sorted(
+        (p for p in target.iterdir() if p.is_dir() and DAGSTER_DBT_INVOCATION_DIR.match(p.name)),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    removed = []
+    for path in invocations[DBT_INVOCATION_LIMIT:]:
+        if path.stat().st_mtime < cutoff:
+            shutil.rmtree(path, ignore_errors=True)
+            if not path.exists():
+                removed.append(path)
+    return removed
 
 
 # -- Dagster ---------------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from pydantic import Field
 from ingest_trakt.errors import ExitCode
 from ingest_trakt.runner import RunOptions, parse_ts
 from observability import health
-from observability.history import dbt_target_dir
+from observability.history import dbt_target_dir, prune_dbt_invocations
 from observability.lineage import ParentRun, environ_updated, lineage_environ
 from orchestration.partitions import daily_partitions
 from orchestration.pipeline import (
@@ -273,6 +273,9 @@ def trakt_dbt_models(
     ):
         invocation = dbt.cli(args, context=context)
     yield from invocation.stream()
+    removed = prune_dbt_invocations(dbt_target_dir())
+    if removed:
+        context.log.info(f"removed {len(removed)} old dbt invocation directories under {dbt_target_dir()}")
 
 
 # -- after gold ----------------------------------------------------------------------------------
