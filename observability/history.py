@@ -185,14 +185,18 @@ def prune_dbt_invocations(target: Path, now: datetime | None = None) -> list[Pat
     if not target.is_dir():
         return []
     cutoff = (now or datetime.now(UTC)).timestamp() - DBT_INVOCATION_KEEP.total_seconds()
-    invocations = sorted(
-        (p for p in target.iterdir() if p.is_dir() and DAGSTER_DBT_INVOCATION_DIR.match(p.name)),
-        key=lambda p: p.stat().st_mtime,
-        reverse=True,
-    )
+    written: dict[Path, float] = {}
+    for path in target.iterdir():
+        if DAGSTER_DBT_INVOCATION_DIR.match(path.name):
+            try:
+                if path.is_dir():
+                    written[path] = path.stat().st_mtime
+            except OSError:  # removed meanwhile by another build's pruning
+                continue
+    newest_first = sorted(written, key=written.__getitem__, reverse=True)
     removed = []
-    for path in invocations[DBT_INVOCATION_LIMIT:]:
-        if path.stat().st_mtime < cutoff:
+    for path in newest_first[DBT_INVOCATION_LIMIT:]:
+        if written[path] < cutoff:
             shutil.rmtree(path, ignore_errors=True)
             if not path.exists():
                 removed.append(path)
