@@ -35,9 +35,7 @@ DBT_INVOCATION_LIMIT = 50
 # run_results.json is written just before dbt closes the warehouse; the file's mtime lands within it.
 WRITE_SLACK = timedelta(seconds=5)
 # dagster-dbt names each invocation's target directory <op name>-<run id[:7]>-<uuid[:7]>.
-DAGSTER_DBT_INVOCATION_DIR = re.compile(r"^.+-[0-9a-f]{7}-[0-9a-f]{7}$")
-# The health report's default window (observability/slo.py): what a default report can still show.
-DBT_INVOCATION_KEEP = timedelta(days=28)
+DAGSTER_DBT_INVOCATION_DIR = re.compile(r"^.+-(?P<run>[0-9a-f]{7})-[0-9a-f]{7}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,9 +152,8 @@ def _read_run_results(path: Path, target: Path) -> DbtInvocation | None:
         return None
     dagster_run = None
     if path.parent != target:
-        # dagster-dbt names the directory <op name>-<run id[:7]>-<uuid[:7]>
-        parts = path.parent.name.rsplit("-", 2)
-        dagster_run = parts[1] if len(parts) == 3 else None
+        named = DAGSTER_DBT_INVOCATION_DIR.match(path.parent.name)
+        dagster_run = named["run"] if named else None
     return DbtInvocation(
         invocation_id=str(meta.get("invocation_id", path.parent.name)),
         command=str(args.get("invocation_command") or args.get("which") or "dbt"),
@@ -171,20 +168,21 @@ def _read_run_results(path: Path, target: Path) -> DbtInvocation | None:
     )
 
 
-def prune_dbt_invocations(target: Path, now: datetime | None = None) -> list[Path]:
+def prune_dbt_invocations(target: Path, keep: timedelta, now: datetime | None = None) -> list[Path]:
     """Remove dagster-dbt's per-invocation directories under ``target`` that the health report no
     longer shows, and return them.
 
     dagster-dbt gives every dbt invocation its own directory (the manifest, the saved parse and the
     compiled SQL: 7.5 MB for the test universe's build) and never removes one, so a long-running
     code location grew by one a day. A directory goes once it is both beyond the newest
-    ``DBT_INVOCATION_LIMIT`` (the most a report lists) and older than ``DBT_INVOCATION_KEEP``
-    (the report's default window). Anything else under ``target`` is never touched, and a directory
-    that cannot be removed is left for the next build rather than failing this one.
+    ``DBT_INVOCATION_LIMIT`` (the most a report lists) and older than ``keep`` (the report's
+    default window, ``observability.slo.window``). Anything else under ``target`` is never
+    touched, and a directory that cannot be removed is left for the next build rather than
+    failing this one.
     """
     if not target.is_dir():
         return []
-    cutoff = (now or datetime.now(UTC)).timestamp() - DBT_INVOCATION_KEEP.total_seconds()
+    cutoff = (now or datetime.now(UTC)).timestamp() - keep.total_seconds()
     written: dict[Path, float] = {}
     for path in target.iterdir():
         if DAGSTER_DBT_INVOCATION_DIR.match(path.name):

@@ -220,7 +220,7 @@ def build_report(
     now = now or datetime.now(UTC)
     config = slo.load_objectives()
     objectives: dict[str, Any] = config["objectives"]
-    window = float(window_days or config.get("window_days", 28))
+    window = float(window_days) if window_days else slo.window(config) / timedelta(days=1)
     since = now - timedelta(days=window)
 
     warehouse, freshness, completeness = _warehouse_sections(data_dir, now, objectives)

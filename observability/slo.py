@@ -30,6 +30,11 @@ def load_objectives(path: Path = CONFIG) -> dict[str, Any]:
     return data
 
 
+def window(config: dict[str, Any]) -> timedelta:
+    """The window SLO attainment and the health report look back over by default."""
+    return timedelta(days=float(config.get("window_days", 28)))
+
+
 def events_path(data_dir: Path) -> Path:
     return data_dir / "observability" / "slo_events.jsonl"
 
@@ -110,8 +115,7 @@ def read_observations(data_dir: Path) -> tuple[list[tuple[str, bool, datetime]],
 
 def report(data_dir: Path, window_days: float | None = None, now: datetime | None = None) -> list[Attainment]:
     config = load_objectives()
-    window = timedelta(days=window_days or config.get("window_days", 28))
-    since = (now or datetime.now(UTC)) - window
+    since = (now or datetime.now(UTC)) - (timedelta(days=window_days) if window_days else window(config))
     counts: dict[str, list[int]] = {name: [0, 0] for name in config["objectives"]}
     for slo, good, at in read_observations(data_dir)[0]:
         if slo not in counts or at < since:

@@ -35,7 +35,7 @@ from pydantic import Field
 
 from ingest_trakt.errors import ExitCode
 from ingest_trakt.runner import RunOptions, parse_ts
-from observability import health
+from observability import health, slo
 from observability.history import dbt_target_dir, prune_dbt_invocations
 from observability.lineage import ParentRun, environ_updated, lineage_environ
 from orchestration.partitions import daily_partitions
@@ -273,9 +273,10 @@ def trakt_dbt_models(
     ):
         invocation = dbt.cli(args, context=context)
     yield from invocation.stream()
-    removed = prune_dbt_invocations(dbt_target_dir())
+    target = dbt_target_dir()
+    removed = prune_dbt_invocations(target, keep=slo.window(slo.load_objectives()))
     if removed:
-        context.log.info(f"removed {len(removed)} old dbt invocation directories under {dbt_target_dir()}")
+        context.log.info(f"removed {len(removed)} old dbt invocation directories under {target}")
 
 
 # -- after gold ----------------------------------------------------------------------------------

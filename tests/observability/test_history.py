@@ -6,9 +6,10 @@ import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from observability.history import DBT_INVOCATION_KEEP, DBT_INVOCATION_LIMIT, prune_dbt_invocations
+from observability.history import DBT_INVOCATION_LIMIT, prune_dbt_invocations
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+DBT_INVOCATION_KEEP = timedelta(days=28)  # the SLO config's window
 
 
 def invocation_dir(target: Path, index: int, age: timedelta) -> Path:
@@ -44,7 +45,7 @@ def test_only_old_directories_beyond_the_newest_that_a_report_lists_go(tmp_path:
     for path in others:
         os.utime(path, (old, old))
 
-    removed = prune_dbt_invocations(target, now=NOW)
+    removed = prune_dbt_invocations(target, DBT_INVOCATION_KEEP, now=NOW)
 
     assert sorted(removed) == sorted(too_old)
     assert all(not p.exists() for p in too_old)
@@ -56,9 +57,9 @@ def test_old_directories_stay_while_they_are_among_the_newest(tmp_path: Path) ->
     """A code location that ran rarely keeps its last invocations, however old."""
     target = tmp_path / "target"
     kept = [invocation_dir(target, i, DBT_INVOCATION_KEEP * 3 + timedelta(days=i)) for i in range(5)]
-    assert prune_dbt_invocations(target, now=NOW) == []
+    assert prune_dbt_invocations(target, DBT_INVOCATION_KEEP, now=NOW) == []
     assert all(p.is_dir() for p in kept)
 
 
 def test_no_target_directory_is_nothing_to_prune(tmp_path: Path) -> None:
-    assert prune_dbt_invocations(tmp_path / "missing", now=NOW) == []
+    assert prune_dbt_invocations(tmp_path / "missing", DBT_INVOCATION_KEEP, now=NOW) == []
