@@ -122,7 +122,7 @@ bench: setup  ## run the benchmarks and print their figures (long: see bench/REA
 scale: setup  ## scale curve 100 → 5,000 titles: ingest and dbt time, RSS, disk, with plots (bench/scale.py, ~15 min)
 	$(PY) bench/scale.py $(ARGS)
 
-drill: setup  ## reliability drills against the ground truth (ARGS="--short" or "--only kill9"); see docs/reliability.md
+drill: setup  ## reliability drills against the truth, compared with bench/baselines/ (ARGS="--short", "--only kill9"); docs/reliability.md
 	$(PY) bench/drills.py $(ARGS)
 
 peers: setup  ## peer benchmark: this client against dlt's rest_api on the same replayer (about 5 minutes)

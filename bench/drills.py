@@ -10,11 +10,18 @@ duplicated or wrong and every exit code is the one the failure should produce.
 
 ``--short`` uses tiny universes and short outages (what CI runs, via tests/drills); the default is the
 long version whose numbers are tabled in docs/reliability.md.
+
+Each run is compared with a baseline (``bench/baselines/drills-long.json``, or ``drills-short.json``
+with ``--short``): a drill that now fails, loses, duplicates or corrupts more rows, makes many more
+HTTP requests or takes much longer to fail or to recover is a regression, and the runner exits 1.
+``--save-baseline`` replaces the baseline's rows with this run's (after a deliberate change),
+``--json PATH`` writes the figures, ``--no-baseline`` skips the comparison.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import shutil
@@ -48,6 +55,15 @@ NOW = "2026-11-01T00:00:00Z"
 # A tiny drill ingests in seconds; one still running after this long is hung (and is killed).
 HANG_SECONDS = 120
 HUNG = -999  # the exit code recorded for a hung ingestion
+BASELINES = ROOT / "bench" / "baselines"
+# Tolerances of the comparison with the baseline. Requests: retries of randomly injected faults and
+# the pages re-read after a kill vary from run to run; a real regression (a resume that re-reads
+# every page, a retry loop) multiplies them. Seconds: this machine's runs of one drill differ by up
+# to 1.5x; a fail-fast that stopped failing fast, or a recovery that re-scans, costs far more.
+REQUESTS_TOLERANCE = 0.25
+REQUESTS_NOISE = 50  # below this many more requests, no finding: a few retries either way
+SECONDS_FACTOR = 2.0
+SECONDS_NOISE = 10.0
 
 
 @dataclass
@@ -64,6 +80,31 @@ class Result:
     expected_ok: bool = False
     note: str = ""
     skipped: str = ""
+    # HTTP requests the ingestion made, as the state store recorded them at the end of the drill
+    # (every run in it, a resumed run's processes merged); -1 when there is no state to read.
+    requests: int = -1
+    # Seconds from the fault to the exit that reports it (the lost API host, the full disk, the
+    # damaged checkpoint, the locked warehouse); None for drills whose fault is ridden out.
+    fail_s: float | None = None
+
+    @property
+    def key(self) -> str:
+        return row_key({"drill": self.drill, "params": self.params})
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "drill": self.drill,
+            "params": self.params,
+            "verdict": self.verdict,
+            "lost": self.lost,
+            "duplicates": self.duplicates,
+            "wrong": self.wrong,
+            "requests": self.requests,
+            "fail_s": None if self.fail_s is None else round(self.fail_s, 1),
+            "recover_s": round(self.recover_s, 1),
+            "exit_codes": self.exit_codes,
+            "note": self.skipped or self.note,
+        }
 
     @property
     def verdict(self) -> str:
@@ -75,16 +116,122 @@ class Result:
     def row(self) -> str:
         codes = ",".join(str(c) for c in self.exit_codes) or "-"
         note = self.skipped or self.note
+        fail = "-" if self.fail_s is None else f"{self.fail_s:.1f}"
+        requests = "-" if self.requests < 0 else str(self.requests)
         return (
             f"| {self.drill} | {self.params} | {self.lost} | {self.duplicates} | {self.wrong} "
-            f"| {self.recover_s:.1f} | {codes} | {self.verdict} | {note} |"
+            f"| {requests} | {fail} | {self.recover_s:.1f} | {codes} | {self.verdict} | {note} |"
         )
 
 
 HEADER = (
-    "| drill | parameters | lost | duplicates | wrong | recover (s) | exit codes | verdict | notes |\n"
-    "|---|---|---|---|---|---|---|---|---|"
+    "| drill | parameters | lost | duplicates | wrong | requests | fail (s) | recover (s) | exit codes "
+    "| verdict | notes |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|"
 )
+
+
+def row_key(row: dict[str, Any]) -> str:
+    """What matches a row with the baseline's: the drill and its parameters (universe, rates, ...)."""
+    return f"{row['drill']} | {row['params']}"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One difference between a drill's row and the baseline's row for the same drill and parameters."""
+
+    key: str
+    figure: str
+    baseline: Any
+    now: Any
+    regression: bool
+
+    def line(self) -> str:
+        kind = "REGRESSION" if self.regression else "changed"
+        return f"{kind}: {self.key}: {self.figure} {self.baseline} -> {self.now}"
+
+
+def _slower(baseline: float | None, now: float | None) -> bool:
+    if baseline is None or now is None:
+        return False
+    return now > baseline * SECONDS_FACTOR + SECONDS_NOISE
+
+
+def compare_with_baseline(
+    results: list[dict[str, Any]], baseline: list[dict[str, Any]], *, timings: bool = True
+) -> list[Finding]:
+    """What changed since the baseline, row by row (rows are matched on drill and parameters).
+
+    Regressions: a verdict that is no longer PASS; more lost, duplicated or wrong rows; requests
+    above the baseline's by more than REQUESTS_TOLERANCE (and REQUESTS_NOISE); with ``timings``,
+    a time to fail or to recover above SECONDS_FACTOR times the baseline's plus SECONDS_NOISE.
+    Changed exit codes and rows only one side has are reported, not counted as regressions: a
+    drill may accept several exit codes, and a new drill has no baseline yet.
+    """
+    before = {row_key(row): row for row in baseline}
+    findings: list[Finding] = []
+    seen = set()
+    for row in results:
+        key = row_key(row)
+        seen.add(key)
+        old = before.get(key)
+        if old is None:
+            findings.append(Finding(key, "row", "absent", "new", regression=False))
+            continue
+        if row["verdict"] == "SKIP" or old["verdict"] == "SKIP":
+            continue
+        if row["verdict"] != old["verdict"]:
+            findings.append(Finding(key, "verdict", old["verdict"], row["verdict"], row["verdict"] != "PASS"))
+        for figure in ("lost", "duplicates", "wrong"):
+            if row[figure] != old[figure]:
+                findings.append(Finding(key, figure, old[figure], row[figure], row[figure] > old[figure]))
+        if old["requests"] >= 0 and row["requests"] >= 0 and row["requests"] != old["requests"]:
+            more = row["requests"] - old["requests"]
+            regression = more > REQUESTS_NOISE and more > old["requests"] * REQUESTS_TOLERANCE
+            findings.append(Finding(key, "requests", old["requests"], row["requests"], regression))
+        if row["exit_codes"] != old["exit_codes"]:
+            findings.append(
+                Finding(key, "exit codes", old["exit_codes"], row["exit_codes"], regression=False)
+            )
+        if timings:
+            for figure in ("fail_s", "recover_s"):
+                if _slower(old[figure], row[figure]):
+                    findings.append(Finding(key, figure, old[figure], row[figure], regression=True))
+    for key in before.keys() - seen:
+        findings.append(Finding(key, "row", "present", "not run", regression=False))
+    return findings
+
+
+def load_baseline(path: Path) -> list[dict[str, Any]]:
+    """The rows of a baseline file; a clear error (SystemExit) when it cannot be read."""
+    try:
+        document = json.loads(path.read_text())
+        rows = document["drills"]
+        if not isinstance(rows, list):
+            raise TypeError("drills is not a list")
+        return rows
+    except FileNotFoundError:
+        raise SystemExit(
+            f"drills: no baseline at {path} (run once with --save-baseline, or --no-baseline)"
+        ) from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise SystemExit(f"drills: {path} is not a drills baseline ({type(exc).__name__}: {exc})") from None
+
+
+def save_baseline(path: Path, results: list[dict[str, Any]], short: bool) -> None:
+    """Write this run's rows over the baseline's rows for the same drills and parameters."""
+    rows = {row_key(row): row for row in (load_baseline(path) if path.exists() else [])}
+    # Without the notes, which name this run's temporary directories; with the day, since the
+    # rows of drills not run this time keep theirs.
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    rows |= {
+        row_key(row): {**{k: v for k, v in row.items() if k != "note"}, "measured_on": today}
+        for row in results
+        if row["verdict"] != "SKIP"
+    }
+    document = {"short": short, "drills": list(rows.values())}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=1) + "\n")
 
 
 @dataclass(frozen=True)
@@ -155,6 +302,18 @@ class Drill:
         with patch.dict(os.environ, {"OPENLINEAGE_DISABLED": "true"}):
             return run_dbt(self.dbt_args, self.data, check=False).returncode
 
+    def requests(self) -> int:
+        """HTTP requests of every run the state store holds (a resumed run's processes merged)."""
+        state_dir = self.data / "state"
+        if not (state_dir / "ingest.sqlite").exists():
+            return -1
+        state = StateStore(state_dir)
+        try:
+            summaries = [run["summary"] or {} for run in state.runs(limit=1000)]
+        finally:
+            state.close()
+        return sum(int((summary.get("requests") or {}).get("requests", 0)) for summary in summaries)
+
     def compare(self, truth: Truth, result: Result) -> None:
         """Lost, duplicated and wrong rows of gold.fct_comments against the truth's valid comments."""
         with duckdb.connect(str(warehouse_path(self.data)), read_only=True) as con:
@@ -187,6 +346,7 @@ class Drill:
         result.lost = len(set(want) - set(seen))
         result.duplicates = duplicates
         result.wrong = wrong
+        result.requests = self.requests()
 
 
 def has_traceback(text: str) -> bool:
@@ -301,11 +461,20 @@ def drill_api_gone(workdir: Path, short: bool) -> list[Result]:
         time.sleep(1.0)
         proc.kill()
         killed_at = time.monotonic()
-        time.sleep(outage)
+        try:  # the fail-fast exits during the outage: time it (communicate keeps reading stderr)
+            child.communicate(timeout=outage)
+            result.fail_s = time.monotonic() - killed_at
+        except subprocess.TimeoutExpired:
+            pass  # still retrying when the API comes back (it may ride the outage out)
+        time.sleep(max(0.0, outage - (time.monotonic() - killed_at)))
         proc = ReplayerProcess(now=NOW, port=port, **universe.flags()).start()
         child.communicate(timeout=900)
+        if result.fail_s is None and child.returncode != 0:  # failed only after the API was back
+            result.fail_s = time.monotonic() - killed_at
         result.exit_codes.append(child.returncode)
-        if child.returncode != 0:  # fail-fast on a lost host: the operator resumes
+        if child.returncode == 0:
+            result.fail_s = None  # it rode the outage out: nothing failed
+        else:  # fail-fast on a lost host: the operator resumes
             code, _ = drill.ingest(proc.base_url, "--resume")
             result.exit_codes.append(code)
         result.exit_codes.append(drill.build())
@@ -386,11 +555,13 @@ def drill_warehouse_lock(workdir: Path, short: bool) -> list[Result]:
         # What an operator reads is run_dbt's error (make pipeline prints it, Dagster shows it).
         message = ""
         with patch.dict(os.environ, {"OPENLINEAGE_DISABLED": "true"}):
+            blocked = time.monotonic()
             try:
                 run_dbt(drill.dbt_args, drill.data)
                 result.exit_codes.append(0)
             except DbtError as exc:
                 result.exit_codes.append(exc.exit_code)
+                result.fail_s = time.monotonic() - blocked
                 message = str(exc)
         clear = "\n" not in message and "locked by another process" in message
         traceback = has_traceback(message)
@@ -432,6 +603,7 @@ def drill_checkpoint(workdir: Path, short: bool) -> list[Result]:
             code, err = drill.ingest(proc.base_url, "--resume")
             result.exit_codes.append(code)
             if damage == "corrupted":
+                result.fail_s = time.monotonic() - start
                 detected = code != 0 and not has_traceback(err)
                 result.note = err.strip().splitlines()[-1][:160] if err.strip() else "no message"
                 shutil.rmtree(state_dir)  # the operator's fix: move the state away
@@ -476,8 +648,11 @@ def drill_disk_full(workdir: Path, short: bool) -> list[Result]:
             return [result]
         drill = Drill(mount_point, universe, short)
         with ReplayerProcess(now=NOW, **universe.flags()) as proc:
+            started = time.monotonic()
             code, err = drill.ingest(proc.base_url, TRAKT_FLUSH_RECORDS="200")
             result.exit_codes.append(code)
+            if code != 0:
+                result.fail_s = time.monotonic() - started  # from the start: the disk fills as it runs
             lake = BronzeLake(drill.data / "lake" / "bronze")
             readable = []
             for table in ("titles", "comments", "episodes", "ratings", "quarantine"):
@@ -557,21 +732,64 @@ def run(names: list[str], short: bool, workdir: Path) -> list[Result]:
     return results
 
 
+def default_baseline(short: bool) -> Path:
+    return BASELINES / ("drills-short.json" if short else "drills-long.json")
+
+
+def report_findings(findings: list[Finding], baseline: Path, timings: bool) -> int:
+    """Print the comparison with the baseline; the number of regressions."""
+    regressions = [f for f in findings if f.regression]
+    print(f"\nCompared with {baseline}" + ("" if timings else " (timings not compared)") + ":")
+    for finding in findings:
+        print(f"  {finding.line()}")
+    if not findings:
+        print("  every figure as in the baseline (within its tolerances)")
+    print(f"  {len(regressions)} regression(s)", flush=True)
+    return len(regressions)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--short", action="store_true", help="tiny universes and short outages (CI)")
     parser.add_argument("--only", nargs="+", choices=sorted(DRILLS), metavar="NAME", help="drills to run")
     parser.add_argument("--keep", type=Path, help="work in this directory and keep it")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="write this run's figures as JSON")
+    parser.add_argument(
+        "--baseline", type=Path, metavar="PATH", help="compare with this baseline (default: bench/baselines/)"
+    )
+    parser.add_argument("--no-baseline", action="store_true", help="do not compare with a baseline")
+    parser.add_argument(
+        "--no-timings", action="store_true", help="compare counts only, not times (for a loaded machine)"
+    )
+    parser.add_argument(
+        "--save-baseline", action="store_true", help="write this run's rows into the baseline instead"
+    )
     args = parser.parse_args(argv)
     names = args.only or list(DRILLS)
+    baseline_path = args.baseline or default_baseline(args.short)
+    # Read the baseline before hours of drills, so a wrong path fails at once.
+    baseline = None if args.no_baseline or args.save_baseline else load_baseline(baseline_path)
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
         results = run(names, args.short, args.keep)
     else:
         with tempfile.TemporaryDirectory(prefix="drills-") as tmp:
             results = run(names, args.short, Path(tmp))
+    rows = [r.as_dict() for r in results]
+    if args.json:
+        args.json.write_text(json.dumps({"short": args.short, "drills": rows}, indent=1) + "\n")
     failed = [r for r in results if r.verdict == "FAIL"]
-    return 1 if failed else 0
+    if args.save_baseline:
+        if failed:
+            print(f"\nNot saved: {len(failed)} drill(s) failed; a baseline holds passing drills only.")
+        else:
+            save_baseline(baseline_path, rows, args.short)
+            print(f"\nBaseline saved: {baseline_path}")
+    regressions = 0
+    if baseline is not None:
+        findings = compare_with_baseline(rows, baseline, timings=not args.no_timings)
+        regressions = report_findings(findings, baseline_path, timings=not args.no_timings)
+    return 1 if failed or regressions else 0
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.drills import DRILLS, Result
+from bench.drills import DRILLS, Result, compare_with_baseline, default_baseline, load_baseline
 
 pytestmark = pytest.mark.slow  # about 2-3 minutes for the eight short drills on 2 busy cores
 
@@ -46,3 +46,10 @@ def test_short_drill(name: str, tmp_path: Path) -> None:
         assert EXPECTED_CODES[name](result.exit_codes), row
         assert result.expected_ok, row  # the drill's own checks: quarantine exact, lock named, ...
         assert result.verdict == "PASS", row
+    # And no figure regressed since the committed baseline (counts only: CI's timings are noise);
+    # a drill whose parameters changed needs its baseline row saved again (--save-baseline).
+    ours = {r.key for r in results}
+    findings = compare_with_baseline(
+        [r.as_dict() for r in results], load_baseline(default_baseline(short=True)), timings=False
+    )
+    assert not [f.line() for f in findings if f.key in ours and (f.regression or f.figure == "row")]
