@@ -64,6 +64,7 @@ REQUESTS_TOLERANCE = 0.25
 REQUESTS_NOISE = 50  # below this many more requests, no finding: a few retries either way
 SECONDS_FACTOR = 2.0
 SECONDS_NOISE = 10.0
+LOCKOUT_WORKERS = 4  # the lockout drill's TRAKT_CONCURRENCY (the default), stated so its check can count
 
 
 @dataclass
@@ -704,6 +705,36 @@ def drill_live_clock(workdir: Path, short: bool) -> list[Result]:
     return [result]
 
 
+def drill_lockout(workdir: Path, short: bool) -> list[Result]:
+    """The client overshoots a budget it was not told, and the API locks its key out (Trakt was seen
+    to refuse everything for about five minutes after repeated 429s). The run must wait each
+    ``Retry-After`` out and adopt the budget the 429 states, not knock on the locked door."""
+    lockout = 3.0 if short else 30.0
+    universe = Universe(41, 10, 0.1) if short else Universe(41, 30, 0.3)
+    budget = "100/1" if short else "200/4"
+    drill = Drill(workdir / "lockout", universe, short)
+    # No X-Ratelimit on successful answers: the client learns the budget from the first 429 only.
+    path = profile_file(drill.workdir, "lockout", {"lockout_seconds": lockout})
+    result = Result("lockout", f"{universe}, {budget} per key, {lockout:.0f} s lockout after a 429")
+    with ReplayerProcess(now=NOW, profile_file=path, rate_limit=budget, **universe.flags()) as proc:
+        start = time.monotonic()
+        code, err = drill.ingest(proc.base_url, TRAKT_CONCURRENCY=str(LOCKOUT_WORKERS))
+        result.exit_codes += [code, drill.build()]
+        result.recover_s = time.monotonic() - start
+    drill.compare(drill.truth(), result)
+    state = StateStore(drill.data / "state")
+    summaries = [run["summary"] or {} for run in state.runs()]
+    state.close()
+    refused = sum(int((s.get("requests") or {}).get("rate_limited", 0)) for s in summaries)
+    # Each worker may have a request in flight when the lockout starts; one more after waiting
+    # would mean it came back before the lockout ended or ignored the stated budget.
+    result.expected_ok = result.exit_codes == [0, 0] and refused <= LOCKOUT_WORKERS
+    result.note = f"{refused} answers 429 for {LOCKOUT_WORKERS} workers; recover = ingest + build wall time"
+    if code:
+        result.note += f"; {err.strip()[-160:]}"
+    return [result]
+
+
 DRILLS: dict[str, Callable[[Path, bool], list[Result]]] = {
     "chaos": drill_chaos,
     "kill9": drill_kill9,
@@ -713,6 +744,7 @@ DRILLS: dict[str, Callable[[Path, bool], list[Result]]] = {
     "warehouse-lock": drill_warehouse_lock,
     "checkpoint": drill_checkpoint,
     "disk-full": drill_disk_full,
+    "lockout": drill_lockout,
 }
 
 

@@ -22,7 +22,7 @@ from replayer.config import ConfigError
 from replayer.universe.mix import mix64, unit
 
 PROFILE_DIR = Path(__file__).parent / "profiles"
-BUILTIN_PROFILES = ("clean", "flaky", "chaos", "ratelimited")
+BUILTIN_PROFILES = ("clean", "flaky", "chaos", "ratelimited", "lockout")
 StormVariant = Literal["headers", "retry_after_only", "headerless", "cloudflare_html"]
 ALL_STORM_VARIANTS: tuple[StormVariant, ...] = (
     "headers",

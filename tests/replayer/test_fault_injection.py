@@ -168,6 +168,27 @@ def test_a_storm_on_a_server_without_a_limiter_states_no_budget(
     assert "X-Ratelimit" not in response.headers
 
 
+def test_the_lockout_profile_refuses_a_key_for_five_minutes_after_its_first_429(
+    replayer_factory: Factory,
+) -> None:
+    """The built-in ``lockout`` profile: within budget, plain answers without X-Ratelimit; the first
+    request over it opens a 300 s lockout that even a request a second later meets, with the wait
+    in Retry-After (the lockout drill of bench/drills.py proves the client waits it out)."""
+    proc = replayer_factory(titles=12, scale=0.2, seed=3, profile="lockout", rate_limit="2/1")
+    with client_for(proc) as client:
+        within = [client.get("/movies/popular") for _ in range(2)]
+        over = client.get("/movies/popular")
+        time.sleep(1.1)  # the window has slid past both admitted requests: only the lockout refuses
+        still = client.get("/movies/popular")
+    assert [r.status_code for r in within] == [200, 200]
+    assert all("X-Ratelimit" not in r.headers for r in within)
+    assert over.status_code == 429
+    assert 299 <= int(over.headers["Retry-After"]) <= 300
+    assert json.loads(over.headers["X-Ratelimit"])["remaining"] == 0
+    assert still.status_code == 429
+    assert 297 <= int(still.headers["Retry-After"]) <= 299
+
+
 def test_missing_user_agent_meets_a_cloudflare_403(replayer_factory: Factory) -> None:
     proc = replayer_factory(titles=12, scale=0.2, seed=3, profile="chaos", rate_limit="off")
     with httpx.Client(base_url=proc.base_url) as raw:
