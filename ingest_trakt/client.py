@@ -28,6 +28,7 @@ from ingest_trakt.pagination import PageCursor
 from ingest_trakt.ratelimit import RateBudget
 from ingest_trakt.retry import (
     Expect,
+    OversizedAnswer,
     RateLimited,
     TransientError,
     backoff_seconds,
@@ -190,7 +191,7 @@ class TraktClient:
         try:
             response = await self._transport.handle_async_request(request)
             try:
-                body = await response.aread()
+                body = await self._read_body(response, path)
             finally:
                 await response.aclose()
             self.budget.observe_latency(time.monotonic() - sent)
@@ -198,6 +199,10 @@ class TraktClient:
             raise self._connection_failed(f"GET {path}: timed out ({type(exc).__name__})") from None
         except httpx.TransportError as exc:
             raise self._connection_failed(f"GET {path}: connection failed ({type(exc).__name__})") from None
+        except OversizedAnswer:
+            self.connection_failures = 0  # the host answered, too much
+            self.stats.bad_bodies += 1
+            raise
         self.connection_failures = 0
         fetched_at = datetime.now(UTC)
         status = response.status_code
@@ -223,6 +228,32 @@ class TraktClient:
             if parsed:
                 self.budget.observe(parsed)
         return ApiResponse(outcome.data, path, dict(params), headers, fetched_at)
+
+    async def _read_body(self, response: httpx.Response, path: str) -> bytes:
+        """The answer's body, gzip-decoded, but never more than ``max_response_bytes`` of it.
+
+        A page of 100 comments is about 100 KB; a body many times that is a broken proxy, a
+        hostile server or a gzip bomb (a few KB on the wire, gigabytes decoded), and reading it
+        whole would take the worker's memory, and the run's, with it. The body is read chunk by
+        chunk as httpx decodes it, and given up as soon as it passes the limit."""
+        limit = self.settings.max_response_bytes
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise OversizedAnswer(
+                f"GET {path}: the answer announces {int(declared):,} bytes, above the {limit:,}-byte "
+                "limit (TRAKT_MAX_RESPONSE_BYTES); not read"
+            )
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise OversizedAnswer(
+                    f"GET {path}: the answer passed the {limit:,}-byte limit (TRAKT_MAX_RESPONSE_BYTES) "
+                    "and was cut off there"
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     def _connection_failed(self, reason: str) -> Exception:
         """A retryable error, or, after ``max_connection_failures`` in a row, the lost host: the

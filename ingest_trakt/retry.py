@@ -30,6 +30,11 @@ class TransientError(Exception):
         self.reason = reason
 
 
+class OversizedAnswer(TransientError):
+    """A body above ``max_response_bytes``: retried like any broken body (a proxy's glitch passes),
+    and the task given up with this reason when every try says the same."""
+
+
 class RateLimited(TransientError):
     """429: wait ``retry_after`` seconds when the API says so, else back off with jitter."""
 

@@ -61,6 +61,12 @@ class IngestSettings(BaseSettings):
         "that stop the run with exit code 4, leaving the rest for --resume",
     )
     timeout_seconds: float = Field(30.0, gt=0, description="Per-request timeout")
+    max_response_bytes: int = Field(
+        16 * 1024 * 1024,
+        ge=1024,
+        description="Largest answer body read, after gzip decoding (a 100-comment page is ~100 KB); "
+        "a larger one is cut off and retried like a broken body",
+    )
     backoff_base_seconds: float = Field(0.5, ge=0, description="First backoff step (full jitter)")
     backoff_max_seconds: float = Field(30.0, ge=0, description="Largest backoff step")
     quarantine_threshold: float = Field(0.05, ge=0, le=1, description="Quarantined share that fails a run")

@@ -312,3 +312,45 @@ def test_the_cli_fails_cleanly_on_hostile_answers(case: str, tmp_path: Path) -> 
         assert len(errors) == 1, result.stderr[-2000:]
         assert fragment in errors[0]
     assert stolen == 0, "a redirect must not be followed (it would carry the key elsewhere)"
+
+
+GZIP_BOMB = gzip.compress(b"[" + b" " * (40 * 2**20) + b"]", compresslevel=9)  # ~40 KB on the wire
+BIG_PAGE = write_json([comment_seeds()[0]] * 30).encode()
+
+
+@pytest.mark.parametrize(
+    ("answer", "env", "reason"),
+    [
+        pytest.param(
+            Answer(200, BIG_PAGE, {"Content-Type": JSON}),
+            {"TRAKT_MAX_RESPONSE_BYTES": "1024"},
+            f"announces {len(BIG_PAGE):,} bytes, above the 1,024-byte limit (TRAKT_MAX_RESPONSE_BYTES); not read",
+            id="content-length-above-a-lowered-limit",
+        ),
+        pytest.param(
+            Answer(200, GZIP_BOMB, {"Content-Type": JSON, "Content-Encoding": "gzip"}),
+            {},
+            "passed the 16,777,216-byte limit (TRAKT_MAX_RESPONSE_BYTES)",
+            id="gzip-bomb-at-the-default-limit",
+        ),
+    ],
+)
+def test_an_oversized_answer_is_cut_off_and_its_task_given_up(
+    answer: Answer, env: dict[str, str], reason: str, tmp_path: Path
+) -> None:
+    """A body past the limit — announced by its Content-Length, or counted as httpx decodes it, so
+    40 KB of gzip that would become 40 MB is stopped at 16 MB — is retried like a broken body, then its task is given up with the reason;
+    the run ends incomplete with one line, and the other tasks' data is landed."""
+    with fuzz_server() as server:
+        server.routes[COMMENTS_PATH] = answer
+        result = _cli(server, tmp_path, **env)
+        tries = server.requests[COMMENTS_PATH]
+    output = result.stdout + result.stderr
+    assert result.returncode == ExitCode.INCOMPLETE, output[-2000:]
+    assert "Traceback" not in output
+    assert reason in result.stderr, result.stderr[-2000:]
+    assert tries == 2  # TRAKT_MAX_ATTEMPTS=2, one task attempt: nothing read it a third time
+    errors = [line for line in result.stderr.splitlines() if line.startswith("trakt-ingest: error:")]
+    assert len(errors) == 1, errors
+    assert "1 task(s) given up" in errors[0]
+    assert BronzeLake(tmp_path / "lake" / "bronze").read("titles").num_rows == 1
