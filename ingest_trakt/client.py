@@ -347,6 +347,14 @@ class TraktClient:
             if not more:
                 if cursor.hit_cap:
                     log.warning("pagination hard cap reached", path=path, pages=cursor.page)
+                if cursor.gave_up_on_empties:
+                    log.warning(
+                        "pagination stopped: empty pages in a row before the announced count",
+                        path=path,
+                        pages=cursor.page,
+                        empty_in_a_row=cursor.empty_in_a_row,
+                        announced_pages=cursor.page_count,
+                    )
                 return
 
     async def preflight(self) -> None:

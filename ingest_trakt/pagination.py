@@ -4,7 +4,9 @@ The rules from ``../shared/trakt-api.md``: always send ``limit``; trust the retu
 ``X-Pagination-Limit``; stop at the *later* of an empty page and ``X-Pagination-Page-Count``
 (counts come from a cache that lags, and rows that fail to resolve leave short or empty pages mid
 scan); never trust ``X-Pagination-Item-Count``; and keep a hard cap so a server that ignores
-``page`` cannot loop us forever.
+``page`` cannot loop us forever. A count that lies the other way (10**20 pages, and nothing on
+them) would still cost the cap's 10,000 requests, about 100 minutes of Trakt's budget per list:
+``MAX_EMPTY_PAGES_IN_A_ROW`` empty pages in a row end a list whatever its count says.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from dataclasses import dataclass
 
 HARD_CAP_PAGES = 10_000
 EXTRA_PAGES_PAST_COUNT = 50
+# Rows that fail to resolve leave a short or empty page mid scan, now and then; twenty empty pages
+# in a row (2,000 rows at the usual limit of 100, none resolving) is a count that lies, not a gap.
+MAX_EMPTY_PAGES_IN_A_ROW = 20
 
 
 def header_int(headers: Mapping[str, str], name: str) -> int | None:
@@ -35,10 +40,13 @@ class PageCursor:
     page_count: int | None = None
     effective_limit: int | None = None
     hit_cap: bool = False
+    empty_in_a_row: int = 0
+    gave_up_on_empties: bool = False
 
     def advance(self, items: int, headers: Mapping[str, str]) -> bool:
         """Record the page just read; True when another page must be fetched."""
         self.page += 1
+        self.empty_in_a_row = self.empty_in_a_row + 1 if items == 0 else 0
         count = header_int(headers, "x-pagination-page-count")
         if count is not None and count >= 0:
             self.page_count = max(count, self.page_count or 0)
@@ -54,7 +62,11 @@ class PageCursor:
             return False
         announced = self.page_count or 0
         if items == 0:
-            # An empty page ends the list only once the announced count is reached too.
+            # An empty page ends the list only once the announced count is reached too, or when
+            # it is one of too many in a row.
+            if self.page < announced and self.empty_in_a_row >= MAX_EMPTY_PAGES_IN_A_ROW:
+                self.gave_up_on_empties = True
+                return False
             return self.page < announced
         if self.page < announced:
             return True

@@ -183,11 +183,10 @@ def test_any_comments_answer_is_landed_quarantined_or_failed_cleanly(
     assert all(r["error_path"] and r["error_message"] for r in quarantined)
 
 
-def test_a_huge_page_count_is_capped_not_followed(target: Target, monkeypatch: pytest.MonkeyPatch) -> None:
-    """``X-Pagination-Page-Count: 10**20`` with empty pages: the hard cap ends the scan. (The cap
-    is lowered here to keep the test short: at 10,000 pages it costs ~30 s locally, and 10,000
-    requests per list against the real API.)"""
-    monkeypatch.setattr(pagination, "HARD_CAP_PAGES", 300)
+def test_a_huge_page_count_over_empty_pages_stops_after_twenty_of_them(target: Target) -> None:
+    """``X-Pagination-Page-Count: 10**20`` and nothing on the pages after the first: the scan ends
+    after MAX_EMPTY_PAGES_IN_A_ROW empty pages, not at the 10,000-page cap (10,000 requests, about
+    100 minutes of Trakt's budget, for one list)."""
     target.server.reset()
     items = [comment_seeds()[0]]
 
@@ -196,12 +195,24 @@ def test_a_huge_page_count_is_capped_not_followed(target: Target, monkeypatch: p
         return list_answer(items if page == 1 else [], page_count=10**20)
 
     target.server.routes[COMMENTS_PATH] = lying
+    result = target.run()
+    assert result.exit_code == ExitCode.OK, result.message
+    # Page 1, then the empty pages; the re-poll of the top reads page 1 once more.
+    assert target.server.requests[COMMENTS_PATH] == 1 + pagination.MAX_EMPTY_PAGES_IN_A_ROW + 1
+    assert len(target.rows("comments", result.run_id)) == 1
+
+
+def test_a_server_that_ignores_page_is_capped(target: Target, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same item on every page of a list announced as 10**20 pages: the hard cap ends the scan.
+    (The cap is lowered here to keep the test short: at 10,000 pages it costs ~30 s locally.)"""
+    monkeypatch.setattr(pagination, "HARD_CAP_PAGES", 300)
+    target.server.reset()
+    target.server.routes[COMMENTS_PATH] = list_answer([comment_seeds()[0]], page_count=10**20)
     started = time.monotonic()
     result = target.run()
     assert result.exit_code == ExitCode.OK, result.message
-    # The scan stops at the cap; the re-poll of the top reads page 1 once more.
-    assert target.server.requests[COMMENTS_PATH] == 300 + 1
-    assert len(target.rows("comments", result.run_id)) == 1
+    assert target.server.requests[COMMENTS_PATH] == 300 + 1  # the cap, then the re-poll of the top
+    assert len(target.rows("comments", result.run_id)) == 300  # one row per page read, same id
     assert time.monotonic() - started < 30
 
 
