@@ -128,6 +128,72 @@ def report(data_dir: Path, window_days: float | None = None, now: datetime | Non
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class Burn:
+    """How fast an SLO spends its error budget over the burn alert's two windows."""
+
+    slo: str
+    long_rate: float | None  # bad share over the long window / (1 - target); None: no observation
+    short_rate: float | None
+    threshold: float
+    long_hours: float
+    short_hours: float
+
+    @property
+    def burning(self) -> bool:
+        """Both windows at or above the threshold (a window without observations never burns)."""
+        return (
+            self.long_rate is not None
+            and self.short_rate is not None
+            and self.long_rate >= self.threshold
+            and self.short_rate >= self.threshold
+        )
+
+    def describe(self) -> str:
+        def rate(value: float | None) -> str:
+            return "no data" if value is None else f"{value:.1f}x"
+
+        return (
+            f"{self.slo} error budget burning at {rate(self.long_rate)} over {self.long_hours:g} h and "
+            f"{rate(self.short_rate)} over {self.short_hours:g} h (alert at {self.threshold:g}x)"
+        )
+
+
+def burn_rates(
+    observations: list[tuple[str, bool, datetime]], now: datetime, config: dict[str, Any] | None = None
+) -> list[Burn]:
+    """Per SLO, the budget burn rate over the burn alert's long and short windows ending at ``now``.
+
+    The rate is the window's bad share divided by the error budget (1 - target): 1.0 spends the
+    budget exactly over the SLO window, ``burn_rate`` spends it that many times faster."""
+    config = config or load_objectives()
+    alert = config.get("burn_alert", {})
+    long_hours = float(alert.get("long_window_hours", 168))
+    short_hours = float(alert.get("short_window_hours", 24))
+    threshold = float(alert.get("burn_rate", 4))
+
+    def rate(name: str, target: float, hours: float) -> float | None:
+        since = now - timedelta(hours=hours)
+        seen = [good for slo, good, at in observations if slo == name and since <= at <= now]
+        if not seen:
+            return None
+        bad = seen.count(False) / len(seen)
+        allowed = 1.0 - target
+        return bad / allowed if allowed > 0 else (0.0 if bad == 0 else float("inf"))
+
+    return [
+        Burn(
+            name,
+            rate(name, float(spec["target"]), long_hours),
+            rate(name, float(spec["target"]), short_hours),
+            threshold,
+            long_hours,
+            short_hours,
+        )
+        for name, spec in config["objectives"].items()
+    ]
+
+
 def _percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.1%}"
 

@@ -1,4 +1,5 @@
-"""Sensors: alert on failed runs and on freshness SLO breaches, once per incident and once on recovery."""
+"""Sensors: alert on failed runs, on freshness SLO breaches and on error budgets burning fast,
+once per incident and once on recovery."""
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,6 +38,25 @@ def evaluate_freshness(root: Path, now: datetime, manager: AlertManager | None =
     return alerted
 
 
+def evaluate_burn(root: Path, now: datetime, manager: AlertManager | None = None) -> list[str]:
+    """Open ``burn:<slo>`` for each SLO spending its budget fast over both windows, resolve it when
+    the short window has cooled down; returns what was alerted. A failed completeness check alerts
+    nobody by itself (it does not fail the run); one that keeps failing burns its budget, and this
+    is the alert that says so."""
+    manager = manager or AlertManager(root)
+    alerted = []
+    observations = slo.read_observations(root)[0]
+    for burn in slo.burn_rates(observations, now):
+        key = f"burn:{burn.slo}"
+        details = {"long_rate": burn.long_rate, "short_rate": burn.short_rate, "threshold": burn.threshold}
+        cooled = burn.short_rate is not None and burn.short_rate < burn.threshold
+        if burn.burning and manager.open(key, f"SLO budget burn: {burn.describe()}", details):
+            alerted.append(f"{key} opened")
+        elif cooled and manager.resolve(key, f"recovered: {burn.describe()}", details):
+            alerted.append(f"{key} recovered")
+    return alerted
+
+
 # Alerting is on from the first start of an instance: a sensor that must be switched on by hand
 # stays off on a fresh deployment, and failures before it is switched on are never alerted.
 @sensor(
@@ -47,6 +67,16 @@ def evaluate_freshness(root: Path, now: datetime, manager: AlertManager | None =
 def freshness_slo_sensor(context: SensorEvaluationContext) -> SkipReason:
     alerted = evaluate_freshness(data_dir(), datetime.now(UTC))
     return SkipReason(", ".join(alerted) if alerted else "no change in freshness incidents")
+
+
+@sensor(
+    default_status=DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=900,
+    description="Error-budget burn of every SLO over 7 days and 24 hours: alerts once per incident.",
+)
+def slo_burn_rate_sensor(context: SensorEvaluationContext) -> SkipReason:
+    alerted = evaluate_burn(data_dir(), datetime.now(UTC))
+    return SkipReason(", ".join(alerted) if alerted else "no change in burn-rate incidents")
 
 
 @run_failure_sensor(

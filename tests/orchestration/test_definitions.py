@@ -55,7 +55,12 @@ def test_partitions_checks_schedules_and_sensors_are_defined() -> None:
     schedules = {s.name for s in defs.schedules or []}
     assert {"daily_pipeline_schedule", "weekly_lookback_schedule"} <= schedules
     sensors = {s.name for s in defs.sensors or []}
-    assert {"freshness_slo_sensor", "run_failure_alert", "run_success_recovery"} <= sensors
+    assert {
+        "freshness_slo_sensor",
+        "slo_burn_rate_sensor",
+        "run_failure_alert",
+        "run_success_recovery",
+    } <= sensors
     graph = defs.resolve_asset_graph()
     checks = {key.name for key in graph.asset_check_keys}
     assert {"quarantine_rate", "comments_completeness", "bronze_freshness", "gold_freshness"} <= checks
@@ -68,6 +73,6 @@ def test_alerting_sensors_run_from_the_first_start_of_an_instance() -> None:
     """A new deployment alerts without anyone switching the sensors on (chaos drill, action 4)."""
     from dagster import DefaultSensorStatus
 
-    alerting = {"freshness_slo_sensor", "run_failure_alert", "run_success_recovery"}
+    alerting = {"freshness_slo_sensor", "slo_burn_rate_sensor", "run_failure_alert", "run_success_recovery"}
     statuses = {s.name: s.default_status for s in defs.sensors or [] if s.name in alerting}
     assert statuses == dict.fromkeys(alerting, DefaultSensorStatus.RUNNING)

@@ -73,6 +73,7 @@ def test_make_dagster_serves_the_code_location(tmp_path: Path) -> None:
             "daily_pipeline_schedule": "RUNNING",
             "weekly_lookback_schedule": "RUNNING",
             "freshness_slo_sensor": "RUNNING",
+            "slo_burn_rate_sensor": "RUNNING",
             "run_failure_alert": "RUNNING",
             "run_success_recovery": "RUNNING",
         }

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from dagster import DagsterInstance, build_schedule_context, validate_run_config
 
+from observability import slo
 from observability.alerts import AlertManager
 from orchestration.assets import DbtBuildConfig, dbt_build_environ
 from orchestration.definitions import defs
-from orchestration.sensors import evaluate_freshness
+from orchestration.sensors import evaluate_burn, evaluate_freshness
 
 
 def seed_freshness(data_dir: Path, newest: datetime) -> None:
@@ -69,6 +70,28 @@ def test_a_freshness_breach_alerts_once_and_its_recovery_once(tmp_path: Path) ->
     )
     events = (tmp_path / "observability" / "slo_events.jsonl").read_text().splitlines()
     assert any('"good": false' in e and "gold_freshness" in e for e in events)
+
+
+def test_a_completeness_check_that_keeps_failing_alerts_once_as_a_burn_then_recovers(tmp_path: Path) -> None:
+    """A failed completeness check alerts nobody by itself; failing on two days of a week (and on the
+    last one) spends its 5% budget more than 4x too fast: one burn:completeness alert, repeated ticks
+    say nothing more, and good checks for a day resolve it."""
+    now = datetime(2026, 11, 26, 12, tzinfo=UTC)
+    for day in range(6, 0, -1):
+        slo.record(tmp_path, "completeness", day != 3, at=now - timedelta(days=day))
+    assert evaluate_burn(tmp_path, now - timedelta(hours=12)) == []  # one bad day of six: 3.3x
+    slo.record(tmp_path, "completeness", False, at=now - timedelta(hours=1))
+    assert evaluate_burn(tmp_path, now) == ["burn:completeness opened"]
+    for minutes in range(15, 120, 15):
+        assert evaluate_burn(tmp_path, now + timedelta(minutes=minutes)) == []
+    # The next day's checks pass: the short window has cooled down, whatever the week says.
+    for hours in (23, 24, 25):
+        slo.record(tmp_path, "completeness", True, at=now + timedelta(hours=hours))
+    assert evaluate_burn(tmp_path, now + timedelta(hours=25, minutes=5)) == ["burn:completeness recovered"]
+    assert evaluate_burn(tmp_path, now + timedelta(hours=26)) == []
+    assert alerts(tmp_path) == [("burn:completeness", "opened"), ("burn:completeness", "recovered")]
+    opened = json.loads((tmp_path / "alerts" / "alerts.jsonl").read_text().splitlines()[0])
+    assert "completeness error budget burning at" in opened["summary"]
 
 
 def test_no_data_at_all_is_a_breach(tmp_path: Path) -> None:
