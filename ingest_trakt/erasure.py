@@ -1,0 +1,134 @@
+"""Erase one Trakt user's records from bronze: the deletion path of docs/compliance.md.
+
+Bronze is append-only for the ingestion; erasure is the one exception, run by an operator (a
+user's request, a comment taken down). It removes every bronze row whose payload was written by
+that user — their comments and replies in every version, their quarantined records, the feed
+events that carried their comments — by a Delta ``delete`` on the rows' payload hashes, then
+vacuums the tables with no retention so that the files which still held those rows leave the disk
+(time travel to before the erasure goes with them). Other users' rows are rewritten unchanged,
+replies to the user's comments included: they are their authors' data.
+
+Silver and gold are built from bronze incrementally and never expect a row to disappear (ADR
+0004), so an erasure is followed by a full refresh: ``python -m orchestration.forget`` does both.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from deltalake import DeltaTable
+
+from ingest_trakt.bronze import BronzeLake
+from ingest_trakt.errors import ConfigurationError, StorageError
+from ingest_trakt.state import StateStore
+
+# The tables whose payloads can name a user: comments and replies, quarantined records, feed items.
+USER_TABLES = ("comments", "quarantine", "feed_events")
+# Delta's delete takes a SQL predicate: the hashes go in batches to keep each statement small.
+DELETE_BATCH = 500
+
+
+def payload_user_slug(payload: str) -> str | None:
+    """The slug of the user who wrote the record: ``user.ids.slug``, or a feed item's
+    ``comment.user.ids.slug``; None when the payload names no user (or is not JSON at all)."""
+    try:
+        record = json.loads(payload)
+    except ValueError:
+        return None
+    if not isinstance(record, dict):
+        return None
+    for holder in (record, record.get("comment")):
+        user = holder.get("user") if isinstance(holder, dict) else None
+        ids = user.get("ids") if isinstance(user, dict) else None
+        slug = ids.get("slug") if isinstance(ids, dict) else None
+        if isinstance(slug, str):
+            return slug
+    return None
+
+
+def slug_digest(slug: str) -> str:
+    """What the audit trail keeps of an erased user: not the slug itself, which would defeat it."""
+    return hashlib.sha256(slug.encode()).hexdigest()
+
+
+@dataclass
+class Erasure:
+    """Rows found (and, unless a dry run, deleted) per bronze table."""
+
+    slug: str
+    rows: dict[str, int] = field(default_factory=dict)
+    dry_run: bool = True
+
+    @property
+    def total(self) -> int:
+        return sum(self.rows.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"user_sha256": slug_digest(self.slug), "rows": self.rows, "dry_run": self.dry_run}
+
+
+def _hashes_of(lake: BronzeLake, table: str, slug: str) -> list[str]:
+    rows = lake.read(table, ["payload", "payload_sha256"])
+    payloads = rows.column("payload").to_pylist()
+    digests = rows.column("payload_sha256").to_pylist()
+    return sorted({d for p, d in zip(payloads, digests, strict=True) if payload_user_slug(p) == slug})
+
+
+def _quoted(values: list[str]) -> str:
+    # The digests are hex written by the ingestion; anything else is refused rather than quoted.
+    if not all(len(v) == 64 and all(c in "0123456789abcdef" for c in v) for v in values):
+        raise StorageError("a bronze payload_sha256 is not a SHA-256 hex digest: the lake is damaged")
+    return ", ".join(f"'{v}'" for v in values)
+
+
+def forget_user(lake_dir: Path, state_dir: Path, slug: str, *, dry_run: bool = True) -> Erasure:
+    """Find, and unless ``dry_run`` delete, every bronze row written by ``slug``.
+
+    Holds the ingestion's lock meanwhile, so no run appends while the tables are rewritten (a
+    running ingestion makes this fail with the lock's message, and nothing is changed)."""
+    slug = slug.strip()
+    if not slug or slug != slug.lower() or any(c.isspace() for c in slug):
+        raise ConfigurationError(f"--user takes a Trakt user slug (lowercase, no spaces), got {slug!r}")
+    lake = BronzeLake(lake_dir)
+    state = StateStore(state_dir)
+    try:
+        state.acquire()
+        erasure = Erasure(slug, dry_run=dry_run)
+        for table in USER_TABLES:
+            if not lake.exists(table):
+                continue
+            hashes = _hashes_of(lake, table, slug)
+            if not hashes:
+                erasure.rows[table] = 0
+                continue
+            if dry_run:
+                erasure.rows[table] = _count(lake, table, set(hashes))
+                continue
+            delta = DeltaTable(str(lake.path(table)))
+            deleted = 0
+            try:
+                for start in range(0, len(hashes), DELETE_BATCH):
+                    batch = hashes[start : start + DELETE_BATCH]
+                    metrics = delta.delete(f"payload_sha256 IN ({_quoted(batch)})")
+                    deleted += int(metrics.get("num_deleted_rows", 0))
+                # No retention: the files that held the user's rows must go, not wait a week.
+                delta.vacuum(retention_hours=0, enforce_retention_duration=False, dry_run=False)
+            except StorageError:
+                raise
+            except Exception as exc:  # deltalake's own error types
+                reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                raise StorageError(f"cannot erase from the bronze table {table}: {reason}") from exc
+            erasure.rows[table] = deleted
+        return erasure
+    finally:
+        state.release()
+        state.close()
+
+
+def _count(lake: BronzeLake, table: str, hashes: set[str]) -> int:
+    digests = lake.read(table, ["payload_sha256"]).column("payload_sha256").to_pylist()
+    return sum(1 for d in digests if d in hashes)
