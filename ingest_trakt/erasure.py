@@ -102,11 +102,8 @@ def forget_user(lake_dir: Path, state_dir: Path, slug: str, *, dry_run: bool = T
             if not lake.exists(table):
                 continue
             hashes = _hashes_of(lake, table, slug)
-            if not hashes:
-                erasure.rows[table] = 0
-                continue
             if dry_run:
-                erasure.rows[table] = _count(lake, table, set(hashes))
+                erasure.rows[table] = _count(lake, table, set(hashes)) if hashes else 0
                 continue
             delta = DeltaTable(str(lake.path(table)))
             deleted = 0
@@ -115,7 +112,9 @@ def forget_user(lake_dir: Path, state_dir: Path, slug: str, *, dry_run: bool = T
                     batch = hashes[start : start + DELETE_BATCH]
                     metrics = delta.delete(f"payload_sha256 IN ({_quoted(batch)})")
                     deleted += int(metrics.get("num_deleted_rows", 0))
-                # No retention: the files that held the user's rows must go, not wait a week.
+                # No retention: the files that held the user's rows must go, not wait a week. Also
+                # when nothing was found: a run that deleted and then failed to vacuum is finished
+                # by the next one.
                 delta.vacuum(retention_hours=0, enforce_retention_duration=False, dry_run=False)
             except StorageError:
                 raise
