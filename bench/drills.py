@@ -303,8 +303,9 @@ class Drill:
         with patch.dict(os.environ, {"OPENLINEAGE_DISABLED": "true"}):
             return run_dbt(self.dbt_args, self.data, check=False).returncode
 
-    def requests(self) -> int:
-        """HTTP requests of every run the state store holds (a resumed run's processes merged)."""
+    def requests(self, counter: str = "requests") -> int:
+        """A request counter (``requests``, ``rate_limited``, ...) summed over every run the state
+        store holds (a resumed run's processes merged); -1 without a state store."""
         state_dir = self.data / "state"
         if not (state_dir / "ingest.sqlite").exists():
             return -1
@@ -313,7 +314,7 @@ class Drill:
             summaries = [run["summary"] or {} for run in state.runs(limit=1000)]
         finally:
             state.close()
-        return sum(int((summary.get("requests") or {}).get("requests", 0)) for summary in summaries)
+        return sum(int((summary.get("requests") or {}).get(counter, 0)) for summary in summaries)
 
     def compare(self, truth: Truth, result: Result) -> None:
         """Lost, duplicated and wrong rows of gold.fct_comments against the truth's valid comments."""
@@ -723,10 +724,7 @@ def drill_lockout(workdir: Path, short: bool) -> list[Result]:
         result.exit_codes += [code, drill.build()]
         result.recover_s = time.monotonic() - start
     drill.compare(drill.truth(), result)
-    state = StateStore(drill.data / "state")
-    summaries = [run["summary"] or {} for run in state.runs()]
-    state.close()
-    refused = sum(int((s.get("requests") or {}).get("rate_limited", 0)) for s in summaries)
+    refused = drill.requests("rate_limited")
     # At least one 429, or the drill did not drill anything. Each worker may have a request in
     # flight when the lockout starts; one more after waiting would mean it came back before the
     # lockout ended or ignored the stated budget.

@@ -71,11 +71,14 @@ class Erasure:
         return {"user_sha256": slug_digest(self.slug), "rows": self.rows, "dry_run": self.dry_run}
 
 
-def _hashes_of(lake: BronzeLake, table: str, slug: str) -> list[str]:
+def _rows_of(lake: BronzeLake, table: str, slug: str) -> tuple[list[str], int]:
+    """The payload hashes of the rows ``slug`` wrote, and how many rows that is (a payload
+    landed twice, by a re-poll, is one hash and two rows)."""
     rows = lake.read(table, ["payload", "payload_sha256"])
     payloads = rows.column("payload").to_pylist()
     digests = rows.column("payload_sha256").to_pylist()
-    return sorted({d for p, d in zip(payloads, digests, strict=True) if payload_user_slug(p) == slug})
+    theirs = [d for p, d in zip(payloads, digests, strict=True) if payload_user_slug(p) == slug]
+    return sorted(set(theirs)), len(theirs)
 
 
 def _quoted(values: list[str]) -> str:
@@ -101,9 +104,9 @@ def forget_user(lake_dir: Path, state_dir: Path, slug: str, *, dry_run: bool = T
         for table in USER_TABLES:
             if not lake.exists(table):
                 continue
-            hashes = _hashes_of(lake, table, slug)
+            hashes, found = _rows_of(lake, table, slug)
             if dry_run:
-                erasure.rows[table] = _count(lake, table, set(hashes)) if hashes else 0
+                erasure.rows[table] = found
                 continue
             delta = DeltaTable(str(lake.path(table)))
             deleted = 0
@@ -126,8 +129,3 @@ def forget_user(lake_dir: Path, state_dir: Path, slug: str, *, dry_run: bool = T
     finally:
         state.release()
         state.close()
-
-
-def _count(lake: BronzeLake, table: str, hashes: set[str]) -> int:
-    digests = lake.read(table, ["payload_sha256"]).column("payload_sha256").to_pylist()
-    return sum(1 for d in digests if d in hashes)

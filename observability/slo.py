@@ -173,13 +173,10 @@ def burn_rates(
     threshold = float(alert.get("burn_rate", 4))
 
     def rate(name: str, target: float, hours: float) -> float | None:
+        # The report's budget burned, over this window: the same ratio, None without observations.
         since = now - timedelta(hours=hours)
         seen = [good for slo, good, at in observations if slo == name and since <= at <= now]
-        if not seen:
-            return None
-        bad = seen.count(False) / len(seen)
-        allowed = 1.0 - target
-        return bad / allowed if allowed > 0 else (0.0 if bad == 0 else float("inf"))
+        return Attainment(name, target, len(seen), seen.count(True)).budget_burned
 
     return [
         Burn(
