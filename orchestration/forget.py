@@ -1,4 +1,4 @@
-"""``make forget USER=<slug>``: erase one Trakt user from the lake, the warehouse and the snapshot.
+"""``make forget SLUG=<slug>``: erase one Trakt user from the lake, the warehouse and the snapshot.
 
     python -m orchestration.forget --user SLUG [--yes] [--data-dir DIR]
 
