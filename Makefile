@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 export TRAKT_DATA_DIR ?= $(CURDIR)/data
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help setup browser postgres java demo pipeline forget spark-build test lint format replayer dbt-compile docs dagster slo health dash screenshots notebooks bench peers scale drill clean requirements
+.PHONY: help setup browser postgres java demo pipeline forget retention spark-build test lint format replayer dbt-compile docs dagster slo health dash screenshots notebooks bench peers scale drill clean requirements
 
 help:  ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -60,6 +60,9 @@ pipeline: setup  ## ingest + dbt build + publish against TRAKT_BASE_URL / TRAKT_
 forget: setup  ## erase one Trakt user from bronze, silver, gold and the snapshot: SLUG=<user> (a dry run; ARGS=--yes erases)
 	@test -n "$(SLUG)" || { echo "make forget: set SLUG=<the user's Trakt slug> (and ARGS=--yes to erase)"; exit 2; }
 	$(PY) -m orchestration.forget --user "$(SLUG)" $(ARGS)
+
+retention: setup  ## prune bronze of what no model reads after DAYS=<n> days (else TRAKT_RETENTION_DAYS; a dry run, ARGS=--yes prunes)
+	$(PY) -m orchestration.retention $(if $(DAYS),--days "$(DAYS)") $(ARGS)
 
 spark-build: setup java  ## dbt build on a local SparkSession from the same bronze lake (Spark's state in $TRAKT_DATA_DIR/spark; ARGS=...)
 	$(PY) -m orchestration.spark build $(ARGS)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from deltalake import DeltaTable
 
 from ingest_trakt.bronze import BronzeLake
 from ingest_trakt.errors import ConfigurationError, StorageError
-from ingest_trakt.state import StateStore
+from ingest_trakt.lake_maintenance import Deletion, delete_and_vacuum, holding_the_ingestion_lock
 
 # The tables whose payloads can name a user: comments and replies, quarantined records, feed items.
 USER_TABLES = ("comments", "quarantine", "feed_events")
@@ -55,17 +55,11 @@ def slug_digest(slug: str) -> str:
     return hashlib.sha256(slug.encode()).hexdigest()
 
 
-@dataclass
-class Erasure:
-    """Rows found (and, unless a dry run, deleted) per bronze table."""
+@dataclass(kw_only=True)
+class Erasure(Deletion):
+    """Rows found (and, unless a dry run, deleted) per bronze table, of one user."""
 
     slug: str
-    rows: dict[str, int] = field(default_factory=dict)
-    dry_run: bool = True
-
-    @property
-    def total(self) -> int:
-        return sum(self.rows.values())
 
     def as_dict(self) -> dict[str, Any]:
         return {"user_sha256": slug_digest(self.slug), "rows": self.rows, "dry_run": self.dry_run}
@@ -97,10 +91,8 @@ def forget_user(lake_dir: Path, state_dir: Path, slug: str, *, dry_run: bool = T
     if not slug or slug != slug.lower() or any(c.isspace() for c in slug):
         raise ConfigurationError(f"--user takes a Trakt user slug (lowercase, no spaces), got {slug!r}")
     lake = BronzeLake(lake_dir)
-    state = StateStore(state_dir)
-    try:
-        state.acquire()
-        erasure = Erasure(slug, dry_run=dry_run)
+    erasure = Erasure(slug=slug, dry_run=dry_run)
+    with holding_the_ingestion_lock(state_dir):
         for table in USER_TABLES:
             if not lake.exists(table):
                 continue
@@ -108,24 +100,14 @@ def forget_user(lake_dir: Path, state_dir: Path, slug: str, *, dry_run: bool = T
             if dry_run:
                 erasure.rows[table] = found
                 continue
-            delta = DeltaTable(str(lake.path(table)))
-            deleted = 0
-            try:
+
+            def delete_theirs(delta: DeltaTable, hashes: list[str] = hashes) -> int:
+                deleted = 0
                 for start in range(0, len(hashes), DELETE_BATCH):
                     batch = hashes[start : start + DELETE_BATCH]
                     metrics = delta.delete(f"payload_sha256 IN ({_quoted(batch)})")
                     deleted += int(metrics.get("num_deleted_rows", 0))
-                # No retention: the files that held the user's rows must go, not wait a week. Also
-                # when nothing was found: a run that deleted and then failed to vacuum is finished
-                # by the next one.
-                delta.vacuum(retention_hours=0, enforce_retention_duration=False, dry_run=False)
-            except StorageError:
-                raise
-            except Exception as exc:  # deltalake's own error types
-                reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                raise StorageError(f"cannot erase from the bronze table {table}: {reason}") from exc
-            erasure.rows[table] = deleted
-        return erasure
-    finally:
-        state.release()
-        state.close()
+                return deleted
+
+            erasure.rows[table] = delete_and_vacuum(lake, table, delete_theirs, "erase from")
+    return erasure

@@ -8,7 +8,7 @@ DuckDB allows one writing process, and a check that reads while dbt writes would
 import json
 import os
 from collections.abc import Iterator, Mapping
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from dagster_dbt import (
 from pydantic import Field
 
 from ingest_trakt.errors import ExitCode
+from ingest_trakt.retention import prune_bronze
 from ingest_trakt.runner import RunOptions, parse_ts
 from observability import health, slo
 from observability.history import dbt_target_dir, prune_dbt_invocations
@@ -50,6 +51,7 @@ from orchestration.pipeline import (
 )
 from orchestration.resources import DBT_DIR, TraktApiResource
 from orchestration.resources import data_dir as default_data_dir
+from orchestration.retention import audit as audit_retention
 
 # SLO: gold no older than 26 hours (observability/slos.yml); bronze feeds it, with the same bound.
 FRESHNESS = FreshnessPolicy.time_window(fail_window=timedelta(hours=26), warn_window=timedelta(hours=24))
@@ -107,6 +109,12 @@ class IngestConfig(Config):
     since: str | None = Field(default=None, description="Re-read comments created since this date")
     full_refresh: bool = Field(default=False, description="Read everything, ignoring watermarks")
     lookback_days: float | None = Field(default=None, description="Override the incremental lookback")
+    retention_days: int | None = Field(
+        default=None,
+        ge=0,
+        description="After ingesting, prune bronze of what no model reads after this many days "
+        "(docs/compliance.md); the weekly run sets it from TRAKT_RETENTION_DAYS",
+    )
 
 
 def _since_for(context: AssetExecutionContext, config: IngestConfig) -> Any:
@@ -162,19 +170,29 @@ def trakt_ingestion(
     summary = stored if stored and stored["run_id"] == result.run_id else result.summary.as_dict()
     if result.exit_code != ExitCode.OK:
         raise RuntimeError(f"ingestion run {result.run_id} did not complete: {result.message}")
-    for entity in BRONZE_ENTITIES:
-        yield MaterializeResult(
-            asset_key=AssetKey(["bronze", entity]),
-            metadata={
-                "run_id": result.run_id,
-                "mode": summary["mode"],
-                "records_landed": summary["landed"].get(entity, 0),
-                "records_quarantined": summary["quarantined"].get(entity, 0),
-                "requests": summary["requests"].get("requests", 0),
-                "rate_limited": summary["requests"].get("rate_limited", 0),
-                "seconds": summary["seconds"],
-            },
+    pruned: dict[str, int] | None = None
+    if config.retention_days is not None:
+        # After the ingestion, under its lock again; the dbt step that follows rebuilds the one
+        # model that reads a pruned table (stg_trakt__quarantine).
+        pruning = prune_bronze(
+            settings.lake_dir, settings.state_dir, config.retention_days, now=datetime.now(UTC), dry_run=False
         )
+        audit_retention(settings.data_dir, pruning, rebuilt=False)
+        context.log.info(f"retention of {config.retention_days} days: pruned {pruning.rows}")
+        pruned = pruning.rows
+    for entity in BRONZE_ENTITIES:
+        metadata = {
+            "run_id": result.run_id,
+            "mode": summary["mode"],
+            "records_landed": summary["landed"].get(entity, 0),
+            "records_quarantined": summary["quarantined"].get(entity, 0),
+            "requests": summary["requests"].get("requests", 0),
+            "rate_limited": summary["requests"].get("rate_limited", 0),
+            "seconds": summary["seconds"],
+        }
+        if pruned is not None:
+            metadata["records_pruned"] = pruned.get(entity, 0)
+        yield MaterializeResult(asset_key=AssetKey(["bronze", entity]), metadata=metadata)
 
 
 # -- dbt ----------------------------------------------------------------------------------------

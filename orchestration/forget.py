@@ -14,10 +14,8 @@ arguments, 5 the lake or the lock (an ingestion running), 1 the rebuild failed.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -25,15 +23,12 @@ from rich.console import Console
 from ingest_trakt.bronze import BronzeLake
 from ingest_trakt.erasure import USER_TABLES, Erasure, forget_user
 from ingest_trakt.errors import IngestError
+from observability.audit import append_audit_line
 from orchestration.pipeline import DbtError, publish, run_dbt, warehouse_path
 
 
 def audit(data_dir: Path, erasure: Erasure, rebuilt: bool) -> None:
-    path = data_dir / "observability" / "erasures.jsonl"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    line = {"at": datetime.now(UTC).isoformat(), **erasure.as_dict(), "rebuilt": rebuilt}
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(line, sort_keys=True) + "\n")
+    append_audit_line(data_dir, "erasures", {**erasure.as_dict(), "rebuilt": rebuilt})
 
 
 def main(argv: list[str] | None = None) -> int:

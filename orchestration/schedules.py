@@ -1,4 +1,5 @@
-"""Jobs and schedules: the daily ingest + build, and a weekly lookback refresh of older comments."""
+"""Jobs and schedules: the daily ingest + build, and a weekly lookback refresh of older comments
+(which also applies the bronze retention period, when one is set)."""
 
 from dagster import (
     AssetSelection,
@@ -11,6 +12,7 @@ from dagster import (
 )
 
 from orchestration.partitions import daily_partitions
+from orchestration.retention import retention_days_from_env
 
 PIPELINE = AssetSelection.all() - AssetSelection.groups("trakt_api")
 
@@ -37,9 +39,10 @@ daily_schedule = build_schedule_from_partitioned_job(
 
 # The weekly run also compacts the warehouse: DuckDB merges the under-filled row groups the daily
 # incremental builds left (they skip that work; ADR 0006).
+LOOKBACK_INGESTION: dict[str, float | int] = {"lookback_days": 90.0}
 LOOKBACK_CONFIG = {
     "ops": {
-        "trakt_ingestion": {"config": {"lookback_days": 90.0}},
+        "trakt_ingestion": {"config": LOOKBACK_INGESTION},
         "trakt_dbt_models": {"config": {"compact_storage": True}},
     }
 }
@@ -55,4 +58,11 @@ def weekly_lookback_schedule(context: ScheduleEvaluationContext) -> RunRequest:
     """Sundays 05:00 UTC, on the partition of the day before (the one the daily run completed)."""
     day = context.scheduled_execution_time
     key = daily_partitions.get_partition_key_for_timestamp(day.timestamp() - 86_400)
-    return RunRequest(run_key=f"lookback-{key}", partition_key=key, run_config=LOOKBACK_CONFIG)
+    # With TRAKT_RETENTION_DAYS set, the run also prunes bronze after ingesting (docs/compliance.md);
+    # a bad value fails the tick, which the Dagster UI shows, rather than running without it.
+    retention_days = retention_days_from_env()
+    config = LOOKBACK_CONFIG
+    if retention_days is not None:
+        ingestion = {**LOOKBACK_INGESTION, "retention_days": retention_days}
+        config = {"ops": {**LOOKBACK_CONFIG["ops"], "trakt_ingestion": {"config": ingestion}}}
+    return RunRequest(run_key=f"lookback-{key}", partition_key=key, run_config=config)

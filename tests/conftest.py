@@ -119,3 +119,30 @@ def built(
     publish(data_dir)
     truth = truth_of(tmp_path_factory.mktemp("truth"), now=NOW, **UNIVERSE)
     return Built(data_dir, truth, proc)
+
+
+@dataclass(frozen=True)
+class SecondIngestion:
+    """A warehouse built once, then a second (incremental) ingestion six days later, not yet built:
+    bronze holds a second version of every comment that changed, and of every one fetched again."""
+
+    data: Path
+    now: str
+
+
+@pytest.fixture(scope="session")
+def second_ingestion(
+    replayer_factory: Callable[..., ReplayerProcess], tmp_path_factory: pytest.TempPathFactory
+) -> SecondIngestion:
+    """Read-only for its users: copy ``data`` before building or pruning it."""
+    from tests.ingest_trakt.support import ingest
+
+    proc = replayer_factory(fresh=True, **UNIVERSE)
+    data = tmp_path_factory.mktemp("incremental") / "data"
+    assert ingest(proc, data).exit_code == 0
+    # `run`, not `build`: the data tests of this first state are the `built` fixture's business.
+    run_dbt(["run"], data)
+    moved = proc.clock(advance_seconds=6 * 86_400)
+    second = ingest(proc, data)
+    assert second.summary.mode == "incremental"
+    return SecondIngestion(data, moved["now"])

@@ -6,7 +6,6 @@ import hashlib
 import json
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +13,10 @@ import duckdb
 import pytest
 
 from orchestration.pipeline import run_dbt, warehouse_path
-from replayer.process import ReplayerProcess
-from tests.conftest import NOW, UNIVERSE, Built, query_warehouse
+from tests.conftest import NOW, UNIVERSE, Built, SecondIngestion, query_warehouse
 from tests.dbt.reference import title_metrics
 from tests.dbt.test_marts_against_truth import METRICS, _same
-from tests.ingest_trakt.support import ingest, truth_of
+from tests.ingest_trakt.support import truth_of
 
 GOLD = [
     "dim_title",
@@ -65,29 +63,6 @@ def test_rebuilding_on_the_same_bronze_changes_nothing(built: Built) -> None:
     run_dbt(["build"], built.data_dir)
     after = table_digests(built.data_dir, "gold", GOLD) | table_digests(built.data_dir, "silver", SILVER)
     assert after == before
-
-
-@dataclass(frozen=True)
-class SecondIngestion:
-    """A warehouse built once, then a second (incremental) ingestion six days later, not yet built."""
-
-    data: Path
-    now: str
-
-
-@pytest.fixture(scope="module")
-def second_ingestion(
-    replayer_factory: Callable[..., ReplayerProcess], tmp_path_factory: pytest.TempPathFactory
-) -> SecondIngestion:
-    proc = replayer_factory(fresh=True, **UNIVERSE)
-    data = tmp_path_factory.mktemp("incremental") / "data"
-    assert ingest(proc, data).exit_code == 0
-    # `run`, not `build`: the data tests of this first state are the `built` fixture's business.
-    run_dbt(["run"], data)
-    moved = proc.clock(advance_seconds=6 * 86_400)
-    second = ingest(proc, data)
-    assert second.summary.mode == "incremental"
-    return SecondIngestion(data, moved["now"])
 
 
 @pytest.mark.parametrize("explicit_as_of", [False, True], ids=["latest", "as_of_var"])

@@ -5,41 +5,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
-import duckdb
 import pyarrow.parquet as pq
 
-from orchestration.pipeline import warehouse_path
 from tests.conftest import Built
 from tests.dbt.reference import title_metrics
 from tests.dbt.test_marts_against_truth import METRICS, _same
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.orchestration.commands import query, run_command
 
 
 def forget(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "OPENLINEAGE_DISABLED": "true", "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-m", "orchestration.forget", "--data-dir", str(data_dir), *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-
-
-def query(data_dir: Path, sql: str) -> list[tuple[Any, ...]]:
-    with duckdb.connect(str(warehouse_path(data_dir)), read_only=True) as con:
-        return con.execute(sql).fetchall()
+    return run_command("forget", data_dir, *args)
 
 
 def test_forgetting_a_user_rebuilds_every_layer_without_them(built: Built, tmp_path: Path) -> None:

@@ -125,13 +125,21 @@ def test_in_process_materialization_of_one_partition(
         "dbt": dbt_resource(),
     }
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    # With a retention period, as the weekly run sets it: a day, so nothing this run fetched goes.
+    retention = {"ops": {"trakt_ingestion": {"config": {"retention_days": 1}}}}
     result = materialize(
         [trakt_ingestion, trakt_dbt_models, published_marts, semantic_layer, *all_checks],
         partition_key=today(),
         resources=resources,
         instance=DagsterInstance.ephemeral(),
+        run_config=retention,
     )
     assert result.success
+    bronze = result.asset_materializations_for_node("trakt_ingestion")
+    assert bronze
+    assert all(m.metadata["records_pruned"].value == 0 for m in bronze)
+    audit = json.loads((data / "observability" / "retention.jsonl").read_text().splitlines()[-1])
+    assert (audit["keep_days"], audit["dry_run"]) == (1, False)
     truth = truth_of(tmp_path / "truth", now=NOW, **UNIVERSE)
     assert_bronze_matches_truth(data, truth)
     assert gold_comment_ids(data) == set(truth.valid)

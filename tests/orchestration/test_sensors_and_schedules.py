@@ -8,7 +8,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from dagster import DagsterInstance, build_schedule_context, validate_run_config
+from dagster import (
+    DagsterInstance,
+    DagsterUserCodeExecutionError,
+    build_schedule_context,
+    validate_run_config,
+)
 
 from observability import slo
 from observability.alerts import AlertManager
@@ -158,3 +163,25 @@ def test_weekly_lookback_schedule_targets_yesterday_with_a_long_lookback(
     assert dbt_build_environ(DbtBuildConfig()) == {}  # the daily run: the profile's default, 0
     daily = repository.get_schedule_def("daily_pipeline_schedule")
     assert daily.cron_schedule == "0 3 * * *"
+    assert "retention_days" not in request.run_config["ops"]["trakt_ingestion"]["config"]
+
+
+def test_weekly_lookback_applies_the_retention_period_when_one_is_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TRAKT_CLIENT_ID", "schedule-test-key")
+    repository = defs.get_repository_def()
+    schedule = repository.get_schedule_def("weekly_lookback_schedule")
+    context = build_schedule_context(
+        scheduled_execution_time=datetime(2026, 11, 29, 5, tzinfo=UTC), repository_def=repository
+    )
+    monkeypatch.setenv("TRAKT_RETENTION_DAYS", "30")
+    request = schedule.evaluate_tick(context).run_requests[0]
+    ingestion = request.run_config["ops"]["trakt_ingestion"]["config"]
+    assert ingestion == {"lookback_days": 90.0, "retention_days": 30}
+    validate_run_config(repository.get_job("weekly_lookback_refresh"), request.run_config)
+    # A bad value fails the tick, with the variable named, rather than running without retention.
+    monkeypatch.setenv("TRAKT_RETENTION_DAYS", "a month")
+    with pytest.raises(DagsterUserCodeExecutionError) as failed:
+        schedule.evaluate_tick(context)
+    assert "TRAKT_RETENTION_DAYS: a retention period is a whole number" in str(failed.value.__cause__)
