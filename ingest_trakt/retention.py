@@ -21,6 +21,7 @@ the same gold tables (tests/orchestration/test_retention.py). It holds the inges
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,6 +37,9 @@ from ingest_trakt.bronze import BronzeLake
 from ingest_trakt.bronze_snapshot import committed_table
 from ingest_trakt.errors import ConfigurationError, StorageError
 from ingest_trakt.lake_maintenance import Deletion, delete_and_vacuum, holding_the_ingestion_lock
+
+# The retention period, in days, of the weekly run (and the default of `make retention`).
+RETENTION_DAYS_VARIABLE = "TRAKT_RETENTION_DAYS"
 
 # The tables whose old rows go: the comments' superseded versions, everything in the other two.
 VERSIONED_TABLE = "comments"
@@ -90,6 +94,28 @@ class Pruning(Deletion):
             "rows": self.rows,
             "dry_run": self.dry_run,
         }
+
+
+def parse_days(text: str) -> int:
+    """A retention period: a whole number of days, 0 or more."""
+    try:
+        days = int(text)
+    except ValueError:
+        raise ValueError(f"a retention period is a whole number of days, got {text!r}") from None
+    if days < 0:
+        raise ValueError(f"a retention period is a whole number of days, 0 or more, got {days}")
+    return days
+
+
+def retention_days_from_env() -> int | None:
+    """``$TRAKT_RETENTION_DAYS`` (unset or empty: no retention); a bad value is a ValueError."""
+    text = os.environ.get(RETENTION_DAYS_VARIABLE, "").strip()
+    if not text:
+        return None
+    try:
+        return parse_days(text)
+    except ValueError as exc:
+        raise ValueError(f"{RETENTION_DAYS_VARIABLE}: {exc}") from None
 
 
 def superseded_versions(lake: BronzeLake, cutoff: datetime) -> pa.Table:

@@ -1,4 +1,5 @@
-"""The pipeline-health report: freshness, completeness, contracts, rate limits, runs and SLOs.
+"""The pipeline-health report: freshness, completeness, contracts, rate limits, runs, SLOs and the
+deletions of user data (the retention period, erasures).
 
 ``build_report(data_dir)`` is the API (the dashboard's health page calls it; ``.as_dict()`` is
 JSON-ready). ``python -m observability.report`` (``make health``) prints it as tables or JSON:
@@ -29,8 +30,10 @@ import duckdb
 from pydantic import TypeAdapter
 
 from ingest_trakt.errors import StorageError
+from ingest_trakt.retention import retention_days_from_env
 from ingest_trakt.runner import parse_ts
 from observability import health, slo
+from observability.audit import completed_runs
 from observability.history import (
     DagsterHistory,
     DbtHistory,
@@ -47,6 +50,8 @@ AVAILABLE = "available"
 NO_DATA = "no data yet"
 BUSY = "unavailable (warehouse busy)"
 DEFAULT_LIMIT_HOURS = 26.0
+# With a retention period set, the weekly run prunes every seven days: a day's slack, then overdue.
+PRUNING_EXPECTED_EVERY = timedelta(days=8)
 # The SLO whose threshold bounds each layer (the first one defined in slos.yml wins): the gold
 # objective is about the published marts, and silver feeds gold within the same bound.
 LIMIT_OBJECTIVES = {
@@ -146,6 +151,20 @@ class RateLimit:
 
 
 @dataclass(frozen=True, slots=True)
+class UserData:
+    """The bronze retention period and the deletions that carried it out, and the erasures
+    (docs/compliance.md): what an auditor asks first is whether the policy actually runs."""
+
+    status: str
+    retention: str  # "90 days", "not set", or why TRAKT_RETENTION_DAYS is not a period
+    last_pruning: datetime | None
+    rows_pruned: int | None  # by the last pruning
+    pruning: str  # ok | overdue | none yet | — (no period set)
+    erasures: int  # in the window
+    last_erasure: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class IngestionRun:
     run_id: str
     status: str
@@ -193,6 +212,7 @@ class HealthReport:
     rate_limit: RateLimit
     runs: Runs
     slo: Slo
+    user_data: UserData
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready: timestamps as ISO 8601 strings."""
@@ -241,6 +261,7 @@ def build_report(
             AVAILABLE if any(a.observations for a in attainments) else NO_DATA,
             [SloRow(**a.as_dict()) for a in attainments],
         ),
+        user_data=_user_data(data_dir, now, since),
     )
 
 
@@ -431,6 +452,33 @@ def _runs(data_dir: Path, state: StateHistory | None, since: datetime, target: P
     dbt = dbt_invocations(target, since, data_dir / "warehouse.duckdb", [run.run_id for run in dagster.runs])
     found = bool(ingestion or dbt.invocations or dagster.runs)
     return Runs(AVAILABLE if found else NO_DATA, ingestion, dbt, dagster)
+
+
+def _user_data(data_dir: Path, now: datetime, since: datetime) -> UserData:
+    try:
+        days = retention_days_from_env()
+        retention = "not set" if days is None else f"{days} days"
+    except ValueError as exc:
+        days, retention = None, f"invalid: {exc}"
+    prunings = completed_runs(data_dir, "retention")
+    erasures = completed_runs(data_dir, "erasures")
+    last_at, last = prunings[-1] if prunings else (None, None)
+    if days is None:
+        verdict = "—"
+    elif last_at is None:
+        verdict = "none yet"
+    else:
+        verdict = "ok" if now - last_at <= PRUNING_EXPECTED_EVERY else "overdue"
+    found = bool(prunings or erasures or retention != "not set")
+    return UserData(
+        status=AVAILABLE if found else NO_DATA,
+        retention=retention,
+        last_pruning=last_at,
+        rows_pruned=sum((last or {}).get("rows", {}).values()) if last else None,
+        pruning=verdict,
+        erasures=sum(1 for at, _ in erasures if at >= since),
+        last_erasure=erasures[-1][0] if erasures else None,
+    )
 
 
 # -- the command line ----------------------------------------------------------------------------------

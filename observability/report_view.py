@@ -31,6 +31,8 @@ NUMERIC = frozenset(
         "observations",
         "attained",
         "budget burned",
+        "rows pruned",
+        "erasures",
     ]
 )
 
@@ -43,7 +45,7 @@ def render(report: HealthReport, console: Console | None = None) -> None:
         f"[bold]Pipeline health[/bold] of {report.data_dir} at {_ts(report.generated_at)} "
         f"(history: last {report.window_days:g} days; warehouse {report.warehouse})"
     )
-    for section in (_freshness, _completeness, _contracts, _rate_limit, _runs, _slo):
+    for section in (_freshness, _completeness, _contracts, _rate_limit, _runs, _slo, _user_data):
         section(report, console)
 
 
@@ -256,4 +258,29 @@ def _slo(report: HealthReport, console: Console) -> None:
             _pct(row.budget_burned),
             status,
         )
+    console.print(table)
+
+
+def _user_data(report: HealthReport, console: Console) -> None:
+    u = report.user_data
+    if _empty(console, "User data", u.status):
+        return
+    table = _table(
+        "\nUser data",
+        "retention period",
+        "last pruning",
+        "rows pruned",
+        "pruning",
+        "erasures",
+        "last erasure",
+    )
+    verdict = "[red]overdue[/red]" if u.pruning == "overdue" else u.pruning
+    table.add_row(
+        u.retention,
+        _ts(u.last_pruning),
+        "—" if u.rows_pruned is None else str(u.rows_pruned),
+        verdict,
+        str(u.erasures),
+        _ts(u.last_erasure),
+    )
     console.print(table)

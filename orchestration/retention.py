@@ -25,37 +25,21 @@ from rich.console import Console
 
 from ingest_trakt.bronze import BronzeLake
 from ingest_trakt.errors import IngestError
-from ingest_trakt.retention import EXPIRING_TABLES, VERSIONED_TABLE, Pruning, prune_bronze
+from ingest_trakt.retention import (
+    EXPIRING_TABLES,
+    RETENTION_DAYS_VARIABLE,
+    VERSIONED_TABLE,
+    Pruning,
+    parse_days,
+    prune_bronze,
+    retention_days_from_env,
+)
 from observability.audit import append_audit_line
 from orchestration.pipeline import DbtError, run_dbt, warehouse_path
-
-RETENTION_DAYS_VARIABLE = "TRAKT_RETENTION_DAYS"
 
 
 def audit(data_dir: Path, pruning: Pruning, rebuilt: bool) -> None:
     append_audit_line(data_dir, "retention", {**pruning.as_dict(), "rebuilt": rebuilt})
-
-
-def parse_days(text: str) -> int:
-    """A retention period: a whole number of days, 0 or more."""
-    try:
-        days = int(text)
-    except ValueError:
-        raise ValueError(f"a retention period is a whole number of days, got {text!r}") from None
-    if days < 0:
-        raise ValueError(f"a retention period is a whole number of days, 0 or more, got {days}")
-    return days
-
-
-def retention_days_from_env() -> int | None:
-    """``$TRAKT_RETENTION_DAYS`` (unset or empty: no retention); a bad value is a ValueError."""
-    text = os.environ.get(RETENTION_DAYS_VARIABLE, "").strip()
-    if not text:
-        return None
-    try:
-        return parse_days(text)
-    except ValueError as exc:
-        raise ValueError(f"{RETENTION_DAYS_VARIABLE}: {exc}") from None
 
 
 def days_argument(text: str) -> int:

@@ -11,8 +11,8 @@ from dagster import (
     schedule,
 )
 
+from ingest_trakt.retention import retention_days_from_env
 from orchestration.partitions import daily_partitions
-from orchestration.retention import retention_days_from_env
 
 PIPELINE = AssetSelection.all() - AssetSelection.groups("trakt_api")
 

@@ -23,6 +23,7 @@ from ingest_trakt.client import RequestStats
 from ingest_trakt.runner import parse_ts
 from ingest_trakt.state import StateStore
 from ingest_trakt.summary import RunSummary
+from observability.audit import append_audit_line, audit_path
 from observability.report import BUSY, NO_DATA, build_report
 from observability.slo import load_objectives
 from tests.conftest import Built
@@ -47,7 +48,8 @@ def _manifest_through(data_dir: Path) -> datetime | None:
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "DBT_TARGET_PATH")}
+    unset = ("DAGSTER_HOME", "DBT_TARGET_PATH", "TRAKT_RETENTION_DAYS")
+    env = {k: v for k, v in os.environ.items() if k not in unset}
     return {**env, **extra}
 
 
@@ -362,12 +364,15 @@ def test_cli_json_and_tables(built: Built) -> None:
 def test_cli_on_an_empty_data_dir_says_no_data_yet(tmp_path: Path) -> None:
     out = _cli("--data-dir", str(tmp_path), env=_env(DBT_TARGET_PATH=str(tmp_path / "no-target")))
     assert out.returncode == 0, out.stderr
-    for section in ("Completeness", "Contracts", "Rate limit", "Ingestion runs", "dbt invocations", "SLOs"):
+    for section in (
+        "Completeness", "Contracts", "Rate limit", "Ingestion runs", "dbt invocations", "SLOs", "User data"
+    ):  # fmt: skip
         assert f"{section}: no data yet" in out.stdout
     assert out.stdout.count(NO_DATA) >= 4 + 6  # every freshness layer too
     as_json = json.loads(_cli("--data-dir", str(tmp_path), "--json").stdout)
     assert {layer["status"] for layer in as_json["freshness"].values()} == {NO_DATA}
-    assert {as_json[s]["status"] for s in ("completeness", "contracts", "rate_limit", "slo")} == {NO_DATA}
+    sections = ("completeness", "contracts", "rate_limit", "slo", "user_data")
+    assert {as_json[s]["status"] for s in sections} == {NO_DATA}
     assert list(tmp_path.iterdir()) == []  # reading creates nothing
 
 
@@ -380,3 +385,50 @@ def test_cli_rejects_a_missing_data_dir(tmp_path: Path) -> None:
         assert "does not exist" in out.stderr
         assert "Traceback" not in out.stderr + out.stdout
     assert _cli("--data-dir", str(tmp_path), "--window-days", "0").returncode == 2
+
+
+def test_the_retention_period_and_the_deletions_that_carry_it_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = datetime(2026, 11, 28, 12, tzinfo=UTC)
+    monkeypatch.delenv("TRAKT_RETENTION_DAYS", raising=False)
+    nothing = build_report(tmp_path, now).user_data
+    assert (nothing.status, nothing.retention, nothing.pruning, nothing.erasures) == (
+        NO_DATA,
+        "not set",
+        "—",
+        0,
+    )
+
+    monkeypatch.setenv("TRAKT_RETENTION_DAYS", "30")
+    assert build_report(tmp_path, now).user_data.pruning == "none yet"
+    pruned = {"keep_days": 30, "rows": {"comments": 7, "quarantine": 2, "feed_events": 1}, "dry_run": False}
+    append_audit_line(tmp_path, "retention", pruned, at=now - timedelta(days=10))
+    append_audit_line(tmp_path, "retention", {**pruned, "rows": {"comments": 99}, "dry_run": True}, at=now)
+    append_audit_line(tmp_path, "erasures", {"user_sha256": "0" * 64, "rows": {"comments": 3}}, at=now)
+    append_audit_line(
+        tmp_path, "erasures", {"user_sha256": "1" * 64, "rows": {}}, at=now - timedelta(days=99)
+    )
+    with audit_path(tmp_path, "retention").open("a") as trail:
+        trail.write('{"at": "not a time", "rows"\n')  # a torn line is skipped
+    report = build_report(tmp_path, now, window_days=30).user_data
+    # The dry run does not count: the last pruning was ten days ago, more than a weekly run's gap.
+    assert (report.retention, report.last_pruning, report.rows_pruned) == (
+        "30 days",
+        now - timedelta(days=10),
+        10,
+    )
+    assert report.pruning == "overdue"
+    assert (report.erasures, report.last_erasure) == (1, now)
+
+    append_audit_line(tmp_path, "retention", {**pruned, "rows": {"comments": 4}}, at=now - timedelta(days=6))
+    assert build_report(tmp_path, now).user_data.pruning == "ok"
+    monkeypatch.setenv("TRAKT_RETENTION_DAYS", "-1")
+    invalid = build_report(tmp_path, now).user_data
+    assert invalid.retention.startswith("invalid: TRAKT_RETENTION_DAYS: a retention period is a whole number")
+    assert invalid.pruning == "—"
+
+    tables = _cli("--data-dir", str(tmp_path), env=_env(TRAKT_RETENTION_DAYS="30"))
+    assert tables.returncode == 0, tables.stderr
+    assert "User data" in tables.stdout
+    assert "30 days" in tables.stdout
