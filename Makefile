@@ -125,6 +125,7 @@ bench: setup  ## run the benchmarks and print their figures (long: see bench/REA
 	$(PY) bench/replayer.py
 	$(PY) bench/ingest.py
 	$(PY) bench/transform.py
+	$(PY) bench/retention.py
 
 scale: setup  ## scale curve 100 → 5,000 titles: ingest and dbt time, RSS, disk, with plots (bench/scale.py, ~15 min)
 	$(PY) bench/scale.py $(ARGS)
