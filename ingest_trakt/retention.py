@@ -31,6 +31,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 from deltalake import DeltaTable
 
 from ingest_trakt.bronze import BronzeLake
@@ -72,11 +73,14 @@ ranked as (
     window latest_first as (partition by comment_id order by updated_at desc, fetched_at desc)
 )
 
-select record_id, fetched_at, payload_sha256
+-- One row per key, with how many copies of it bronze holds: a merge whose source repeats a key
+-- would match its target rows once per repeat.
+select record_id, fetched_at, payload_sha256, count(*) as copies
 from ranked
 where
     fetched_at < ?
     and not (updated_at is not distinct from latest_updated_at and fetched_at = latest_fetched_at)
+group by record_id, fetched_at, payload_sha256
 """
 
 
@@ -119,10 +123,11 @@ def retention_days_from_env() -> int | None:
 
 
 def superseded_versions(lake: BronzeLake, cutoff: datetime) -> pa.Table:
-    """The ``ROW_KEY`` of every comment version fetched before ``cutoff`` that silver would not pick."""
+    """The ``ROW_KEY`` of every comment version fetched before ``cutoff`` that silver would not
+    pick, once each, and its ``copies`` (rows with that key)."""
     files = list(committed_table(lake.path(VERSIONED_TABLE), reader="DuckDB").files)
     if not files:
-        return pa.table({name: [] for name in ROW_KEY})
+        return pa.table({name: [] for name in (*ROW_KEY, "copies")})
     try:
         with duckdb.connect() as con:
             con.execute("set TimeZone = 'UTC'")
@@ -135,8 +140,9 @@ def superseded_versions(lake: BronzeLake, cutoff: datetime) -> pa.Table:
 def _delete_rows(delta: DeltaTable, rows: pa.Table) -> int:
     """Delete exactly ``rows`` (by ``ROW_KEY``) in one Delta commit; returns how many went."""
     matches = " AND ".join(f"target.{c} = pruned.{c}" for c in ROW_KEY)
+    keys = rows.select(list(ROW_KEY))
     metrics = (
-        delta.merge(source=rows, predicate=matches, source_alias="pruned", target_alias="target")
+        delta.merge(source=keys, predicate=matches, source_alias="pruned", target_alias="target")
         .when_matched_delete()
         .execute()
     )
@@ -180,7 +186,7 @@ def prune_bronze(
             delete: Callable[[DeltaTable], int]
             if table == VERSIONED_TABLE:
                 rows = superseded_versions(lake, pruning.cutoff)
-                found, delete = rows.num_rows, partial(_delete_rows, rows=rows)
+                found, delete = pc.sum(rows.column("copies")).as_py() or 0, partial(_delete_rows, rows=rows)
             else:
                 found, delete = (
                     _count_older(lake, table, pruning.cutoff),

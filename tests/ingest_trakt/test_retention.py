@@ -44,10 +44,22 @@ def lake_dir(tmp_path: Path) -> Path:
     jan, feb = "2026-01-01T00:00:00.000Z", "2026-02-01T00:00:00.000Z"
     # 1: edited (Jan → Feb) and fetched again since; 2: one old version only; 3: the same version
     # landed twice in one fetch (a tie: both stay); 4: superseded, but inside the period.
-    fetched(lake, 100, [comment(1, jan), comment(2, jan), comment(3, jan), comment(3, jan)])
+    # 5: an old version landed twice, then a newer one: both copies of the old one go.
+    fetched(
+        lake,
+        100,
+        [
+            comment(1, jan),
+            comment(2, jan),
+            comment(3, jan),
+            comment(3, jan),
+            comment(5, jan),
+            comment(5, jan),
+        ],
+    )
     fetched(lake, 50, [comment(1, feb)])
     fetched(lake, 10, [comment(4, jan)])
-    fetched(lake, 1, [comment(1, feb, likes=5), comment(4, feb)])
+    fetched(lake, 1, [comment(1, feb, likes=5), comment(4, feb), comment(5, feb)])
     return tmp_path / "lake"
 
 
@@ -63,7 +75,7 @@ def test_a_dry_run_counts_and_the_pruning_removes_exactly_what_no_model_reads(
     state = tmp_path / "state"
     versions = {t: BronzeLake(lake_dir).version(t) for t in ("comments", "quarantine", "feed_events")}
     dry = prune_bronze(lake_dir, state, 30, now=NOW)
-    assert dry.rows == {"comments": 2, "quarantine": 2, "feed_events": 2}
+    assert dry.rows == {"comments": 4, "quarantine": 2, "feed_events": 2}
     assert {t: BronzeLake(lake_dir).version(t) for t in versions} == versions
 
     done = prune_bronze(lake_dir, state, 30, now=NOW, dry_run=False)
@@ -71,7 +83,15 @@ def test_a_dry_run_counts_and_the_pruning_removes_exactly_what_no_model_reads(
     assert done.cutoff == NOW - timedelta(days=30)
     # Comment 1 keeps only its latest version (the re-fetch with more likes); 2 keeps its only
     # version, however old; 3 keeps both copies of its one version; 4's older version is recent.
-    assert rows(lake_dir, "comments") == [("1", 1), ("2", 100), ("3", 100), ("3", 100), ("4", 1), ("4", 10)]
+    assert rows(lake_dir, "comments") == [
+        ("1", 1),
+        ("2", 100),
+        ("3", 100),
+        ("3", 100),
+        ("4", 1),
+        ("4", 10),
+        ("5", 1),
+    ]
     assert rows(lake_dir, "quarantine") == [("99", 1), ("99", 10)]
     assert rows(lake_dir, "feed_events") == [("99", 1), ("99", 10)]
     # The files that held the pruned rows are gone from disk, not only from the current version.
@@ -88,7 +108,7 @@ def test_a_dry_run_counts_and_the_pruning_removes_exactly_what_no_model_reads(
 
 def test_a_period_of_zero_days_keeps_one_version_of_each_comment(lake_dir: Path, tmp_path: Path) -> None:
     prune_bronze(lake_dir, tmp_path / "state", 0, now=NOW, dry_run=False)
-    assert rows(lake_dir, "comments") == [("1", 1), ("2", 100), ("3", 100), ("3", 100), ("4", 1)]
+    assert rows(lake_dir, "comments") == [("1", 1), ("2", 100), ("3", 100), ("3", 100), ("4", 1), ("5", 1)]
     assert rows(lake_dir, "quarantine") == rows(lake_dir, "feed_events") == []
 
 
