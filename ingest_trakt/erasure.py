@@ -1,7 +1,8 @@
 """Erase one Trakt user's records from bronze: the deletion path of docs/compliance.md.
 
-Bronze is append-only for the ingestion; erasure is the one exception, run by an operator (a
-user's request, a comment taken down). It removes every bronze row whose payload was written by
+Bronze is append-only for the ingestion; erasure is one of the two exceptions, both run by an
+operator (``lake_maintenance``; the other is ``retention``): here, a user's request or a comment
+taken down. It removes every bronze row whose payload was written by
 that user — their comments and replies in every version, their quarantined records, the feed
 events that carried their comments — by a Delta ``delete`` on the rows' payload hashes, then
 vacuums the tables with no retention so that the files which still held those rows leave the disk

@@ -33,6 +33,10 @@ class Deletion:
     def total(self) -> int:
         return sum(self.rows.values())
 
+    def per_table(self) -> str:
+        """``comments 3, quarantine 0, …``: the rows per table, as the commands print them."""
+        return ", ".join(f"{table} {rows}" for table, rows in self.rows.items())
+
 
 @contextmanager
 def holding_the_ingestion_lock(state_dir: Path) -> Iterator[None]:

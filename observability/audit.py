@@ -40,6 +40,7 @@ def completed_runs(data_dir: Path, trail: str) -> list[tuple[datetime, dict[str,
             at = datetime.fromisoformat(record["at"])
         except (ValueError, KeyError, TypeError):
             continue
-        if isinstance(record, dict) and not record.get("dry_run", False) and at.tzinfo is not None:
+        # Only a JSON object gets this far: record["at"] is a TypeError for any other JSON value.
+        if not record.get("dry_run", False) and at.tzinfo is not None:
             runs.append((at, record))
     return sorted(runs, key=lambda run: run[0])

@@ -474,7 +474,7 @@ def _user_data(data_dir: Path, now: datetime, since: datetime) -> UserData:
         status=AVAILABLE if found else NO_DATA,
         retention=retention,
         last_pruning=last_at,
-        rows_pruned=sum((last or {}).get("rows", {}).values()) if last else None,
+        rows_pruned=sum(last.get("rows", {}).values()) if last else None,
         pruning=verdict,
         erasures=sum(1 for at, _ in erasures if at >= since),
         last_erasure=erasures[-1][0] if erasures else None,

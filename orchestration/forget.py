@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     except IngestError as exc:
         console.print(f"forget: error: {exc}", style="red")
         return int(exc.exit_code)
-    found = ", ".join(f"{table} {rows}" for table, rows in erasure.rows.items())
+    found = erasure.per_table()
     if not args.yes:
         console.print(
             f"dry run: {erasure.total} bronze row(s) written by {erasure.slug} ({found}); "

@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     except IngestError as exc:
         console.print(f"retention: error: {exc}", style="red")
         return int(exc.exit_code)
-    found = ", ".join(f"{table} {rows}" for table, rows in pruning.rows.items())
+    found = pruning.per_table()
     what = f"bronze row(s) fetched before {pruning.cutoff:%Y-%m-%d %H:%M} UTC that no model needs"
     if not args.yes:
         console.print(f"dry run: {pruning.total} {what} ({found}); run again with --yes to remove them")
