@@ -53,3 +53,34 @@ def test_data_and_env_are_git_ignored() -> None:
 
 def test_ci_runs_make_test() -> None:
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def _heading_anchors(markdown: Path) -> set[str]:
+    """The anchors GitHub gives a file's headings: lower case, punctuation dropped, spaces to '-'."""
+    text = re.sub(r"```.*?```", "", markdown.read_text(), flags=re.S)
+    headings = re.findall(r"^#+ (.*)$", text, re.M)
+    return {re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-") for heading in headings}
+
+
+def test_every_relative_link_in_the_docs_resolves() -> None:
+    """Runbooks are read in an incident: a link to a moved page or a renamed section must fail here."""
+    skipped = {"data", "target", "dbt_packages", "node_modules"}
+    pages = [
+        p
+        for p in ROOT.rglob("*.md")
+        if not any(part.startswith(".") or part in skipped for part in p.relative_to(ROOT).parts)
+    ]
+    assert len(pages) > 30
+    broken = []
+    for page in pages:
+        text = re.sub(r"```.*?```", "", page.read_text(), flags=re.S)
+        for link in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+:", link):  # https:, mailto:
+                continue
+            path, _, anchor = link.partition("#")
+            target = (page.parent / path) if path else page
+            if not target.exists() or (
+                anchor and target.suffix == ".md" and anchor not in _heading_anchors(target)
+            ):
+                broken.append(f"{page.relative_to(ROOT)}: {link}")
+    assert not broken, broken
