@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 export TRAKT_DATA_DIR ?= $(CURDIR)/data
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help setup browser postgres java demo pipeline forget retention spark-build test lint format replayer dbt-compile docs dagster slo health dash screenshots notebooks bench peers scale drill clean requirements
+.PHONY: help setup browser postgres java demo pipeline forget retention backup restore spark-build test lint format replayer dbt-compile docs dagster slo health dash screenshots notebooks bench peers scale drill clean requirements
 
 help:  ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -63,6 +63,12 @@ forget: setup  ## erase one Trakt user from bronze, silver, gold and the snapsho
 
 retention: setup  ## prune bronze of what no model reads after DAYS=<n> days (else TRAKT_RETENTION_DAYS; a dry run, ARGS=--yes prunes)
 	$(PY) -m orchestration.retention $(if $(DAYS),--days "$(DAYS)") $(ARGS)
+
+backup: setup  ## refresh the backup of bronze, the checkpoints and the audit trails in DEST=<dir> (else TRAKT_BACKUP_DIR; another disk)
+	$(PY) -m orchestration.backup create $(if $(DEST),--to "$(DEST)")
+
+restore: setup  ## verify the backup in SRC=<dir> (else TRAKT_BACKUP_DIR) and copy it into an empty TRAKT_DATA_DIR
+	$(PY) -m orchestration.backup restore $(if $(SRC),--from "$(SRC)")
 
 spark-build: setup java  ## dbt build on a local SparkSession from the same bronze lake (Spark's state in $TRAKT_DATA_DIR/spark; ARGS=...)
 	$(PY) -m orchestration.spark build $(ARGS)
@@ -126,6 +132,7 @@ bench: setup  ## run the benchmarks and print their figures (long: see bench/REA
 	$(PY) bench/ingest.py
 	$(PY) bench/transform.py
 	$(PY) bench/retention.py
+	$(PY) bench/backup.py
 
 scale: setup  ## scale curve 100 → 5,000 titles: ingest and dbt time, RSS, disk, with plots (bench/scale.py, ~15 min)
 	$(PY) bench/scale.py $(ARGS)

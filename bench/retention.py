@@ -22,7 +22,6 @@ from pathlib import Path
 # Run as a script, this file's folder would come first on sys.path and shadow the packages.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-import argparse  # noqa: E402
 import re  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -32,6 +31,7 @@ import pyarrow.compute as pc  # noqa: E402
 
 from bench.bronze_from_truth import write_bronze, write_changes  # noqa: E402
 from bench.memory import ChildRun, child_env, run_child  # noqa: E402
+from bench.sizes import run_sizes  # noqa: E402
 from ingest_trakt.bronze import BronzeLake  # noqa: E402
 from replayer.config import ReplayerConfig, parse_instant  # noqa: E402
 from replayer.truth import write_truth  # noqa: E402
@@ -98,14 +98,9 @@ def one_size(comments: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    run_sizes(
+        __doc__ or "", "retention benchmark: pruning bronze written from the replayer's truth", one_size
     )
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
-    args = parser.parse_args()
-    print("# retention benchmark: pruning bronze written from the replayer's truth")
-    for size in args.sizes:
-        one_size(size)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from typing import Any
 import duckdb
 from pydantic import TypeAdapter
 
+from ingest_trakt.backup import BACKUP_DIR_VARIABLE
 from ingest_trakt.errors import StorageError
 from ingest_trakt.retention import retention_days_from_env
 from ingest_trakt.runner import parse_ts
@@ -52,6 +53,8 @@ BUSY = "unavailable (warehouse busy)"
 DEFAULT_LIMIT_HOURS = 26.0
 # With a retention period set, the weekly run prunes every seven days: a day's slack, then overdue.
 PRUNING_EXPECTED_EVERY = timedelta(days=8)
+# With a backup directory set, every daily run refreshes the backup: a missed day, then overdue.
+BACKUP_EXPECTED_EVERY = timedelta(days=2)
 # The SLO whose threshold bounds each layer (the first one defined in slos.yml wins): the gold
 # objective is about the published marts, and silver feeds gold within the same bound.
 LIMIT_OBJECTIVES = {
@@ -165,6 +168,20 @@ class UserData:
 
 
 @dataclass(frozen=True, slots=True)
+class Backup:
+    """The backup of bronze and the checkpoints (docs/runbooks/backup-and-restore.md): how old the
+    copy a lost disk would be restored from is, and the restores made."""
+
+    status: str
+    directory: str  # TRAKT_BACKUP_DIR, or "not set"
+    last_backup: datetime | None
+    rows: int | None  # bronze rows in the last backup
+    backup: str  # ok | overdue | none yet | — (no directory set)
+    restores: int  # ever, in this data directory
+    last_restore: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class IngestionRun:
     run_id: str
     status: str
@@ -213,6 +230,7 @@ class HealthReport:
     runs: Runs
     slo: Slo
     user_data: UserData
+    backup: Backup
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready: timestamps as ISO 8601 strings."""
@@ -262,6 +280,7 @@ def build_report(
             [SloRow(**a.as_dict()) for a in attainments],
         ),
         user_data=_user_data(data_dir, now, since),
+        backup=_backup(data_dir, now),
     )
 
 
@@ -478,6 +497,30 @@ def _user_data(data_dir: Path, now: datetime, since: datetime) -> UserData:
         pruning=verdict,
         erasures=sum(1 for at, _ in erasures if at >= since),
         last_erasure=erasures[-1][0] if erasures else None,
+    )
+
+
+def _backup(data_dir: Path, now: datetime) -> Backup:
+    directory = os.environ.get(BACKUP_DIR_VARIABLE, "").strip()
+    trail = completed_runs(data_dir, "backups")
+    backups = [(at, record) for at, record in trail if record.get("action") == "create"]
+    restores = [at for at, record in trail if record.get("action") == "restore"]
+    last_at, last = backups[-1] if backups else (None, None)
+    if not directory:
+        verdict = "—"
+    elif last_at is None:
+        verdict = "none yet"
+    else:
+        verdict = "ok" if now - last_at <= BACKUP_EXPECTED_EVERY else "overdue"
+    rows = last.get("rows") if last else None
+    return Backup(
+        status=AVAILABLE if (trail or directory) else NO_DATA,
+        directory=directory or "not set",
+        last_backup=last_at,
+        rows=sum(rows.values()) if isinstance(rows, dict) else None,
+        backup=verdict,
+        restores=len(restores),
+        last_restore=restores[-1] if restores else None,
     )
 
 

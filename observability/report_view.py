@@ -45,7 +45,7 @@ def render(report: HealthReport, console: Console | None = None) -> None:
         f"[bold]Pipeline health[/bold] of {report.data_dir} at {_ts(report.generated_at)} "
         f"(history: last {report.window_days:g} days; warehouse {report.warehouse})"
     )
-    for section in (_freshness, _completeness, _contracts, _rate_limit, _runs, _slo, _user_data):
+    for section in (_freshness, _completeness, _contracts, _rate_limit, _runs, _slo, _user_data, _backup):
         section(report, console)
 
 
@@ -282,5 +282,23 @@ def _user_data(report: HealthReport, console: Console) -> None:
         verdict,
         str(u.erasures),
         _ts(u.last_erasure),
+    )
+    console.print(table)
+
+
+def _backup(report: HealthReport, console: Console) -> None:
+    b = report.backup
+    if _empty(console, "Backup", b.status):
+        return
+    columns = ("directory", "last backup", "bronze rows", "backup", "restores", "last restore")
+    table = _table("\nBackup", *columns)
+    verdict = "[red]overdue[/red]" if b.backup == "overdue" else b.backup
+    table.add_row(
+        b.directory,
+        _ts(b.last_backup),
+        "—" if b.rows is None else str(b.rows),
+        verdict,
+        str(b.restores),
+        _ts(b.last_restore),
     )
     console.print(table)

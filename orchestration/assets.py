@@ -39,6 +39,7 @@ from ingest_trakt.runner import RunOptions, parse_ts
 from observability import health, slo
 from observability.history import dbt_target_dir, prune_dbt_invocations
 from observability.lineage import ParentRun, environ_updated, lineage_environ
+from orchestration.backup import back_up
 from orchestration.partitions import daily_partitions
 from orchestration.pipeline import (
     COVERAGE_CHILD_VARIABLES,
@@ -193,6 +194,36 @@ def trakt_ingestion(
         if pruned is not None:
             metadata["records_pruned"] = pruned.get(entity, 0)
         yield MaterializeResult(asset_key=AssetKey(["bronze", entity]), metadata=metadata)
+
+
+@asset(
+    key=AssetKey(["backup", "bronze"]),
+    deps=[AssetKey(["bronze", entity]) for entity in BRONZE_ENTITIES],
+    group_name="backup",
+    kinds={"delta"},
+    partitions_def=daily_partitions,
+    backfill_policy=BackfillPolicy.single_run(),
+    output_required=False,
+    description="The backup of bronze, the ingestion's checkpoints and the audit trails in "
+    "$TRAKT_BACKUP_DIR, refreshed after each ingestion (ingest_trakt/backup.py); not materialized "
+    "when no backup directory is set.",
+)
+def bronze_backup(context: AssetExecutionContext, trakt: TraktApiResource) -> Iterator[Any]:
+    """Beside the dbt build, not before it: a failed backup fails the run (and alerts) without
+    holding back silver and gold. It holds the ingestion's lock, which the ingestion has released."""
+    if not trakt.backup_dir:
+        context.log.info("no backup directory (TRAKT_BACKUP_DIR): nothing backed up")
+        return
+    result = back_up(Path(trakt.data_dir), Path(trakt.backup_dir))
+    yield MaterializeResult(
+        metadata={
+            "path": str(result.destination),
+            "rows": MetadataValue.json({name: copy.rows for name, copy in result.tables.items()}),
+            "files_copied": result.files_copied,
+            "bytes_copied": result.bytes_copied,
+            "files_removed": result.files_removed,
+        }
+    )
 
 
 # -- dbt ----------------------------------------------------------------------------------------

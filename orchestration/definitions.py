@@ -3,6 +3,7 @@
 from dagster import Definitions
 
 from orchestration.assets import (
+    bronze_backup,
     published_marts,
     semantic_layer,
     trakt_api_specs,
@@ -20,7 +21,14 @@ from orchestration.sensors import (
 )
 
 defs = Definitions(
-    assets=[*trakt_api_specs, trakt_ingestion, trakt_dbt_models, published_marts, semantic_layer],
+    assets=[
+        *trakt_api_specs,
+        trakt_ingestion,
+        bronze_backup,
+        trakt_dbt_models,
+        published_marts,
+        semantic_layer,
+    ],
     asset_checks=all_checks,
     jobs=[daily_pipeline, weekly_lookback],
     schedules=[daily_schedule, weekly_lookback_schedule],

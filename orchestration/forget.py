@@ -6,9 +6,11 @@ Without ``--yes`` it only counts the bronze rows the user wrote (a dry run, noth
 it: the rows are deleted from bronze and the tables vacuumed (``ingest_trakt.erasure``), silver and
 gold are rebuilt from what is left (``dbt build --full-refresh``: the incremental models never
 expect a bronze row to disappear), the dashboard's snapshot is published again, and one line goes
-to ``$TRAKT_DATA_DIR/observability/erasures.jsonl`` with the user's SHA-256, never the slug. It is
+to ``$TRAKT_DATA_DIR/observability/erasures.jsonl`` with the user's SHA-256, never the slug. A
+backup in ``$TRAKT_BACKUP_DIR`` is refreshed last, so the erased rows leave it too. It is
 idempotent: run it again after a failed rebuild. Exit codes: 0 done (or nothing to erase), 2 bad
-arguments, 5 the lake or the lock (an ingestion running), 1 the rebuild failed.
+arguments, 5 the lake or the lock (an ingestion running), 1 the rebuild failed; when the backup's
+refresh fails after a good erasure, its own code (5 for a full or missing backup disk).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from ingest_trakt.bronze import BronzeLake
 from ingest_trakt.erasure import USER_TABLES, Erasure, forget_user
 from ingest_trakt.errors import IngestError
 from observability.audit import append_audit_line
+from orchestration.backup import refresh_after_deletion
 from orchestration.pipeline import DbtError, publish, run_dbt, warehouse_path
 
 
@@ -60,6 +63,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 0
     console.print(f"erased {erasure.total} bronze row(s) written by {erasure.slug} ({found}); vacuumed")
+    code = rebuild(data_dir, erasure, console)
+    # Bronze is erased whether or not the rebuild worked: the backup drops the rows either way.
+    backup_code = refresh_after_deletion(data_dir, console)
+    return code or backup_code
+
+
+def rebuild(data_dir: Path, erasure: Erasure, console: Console) -> int:
+    """Silver, gold and the snapshot without the erased rows, and the audit line; an exit code."""
     if not warehouse_path(data_dir).exists():
         audit(data_dir, erasure, rebuilt=False)
         console.print("no warehouse yet: nothing to rebuild")

@@ -34,6 +34,11 @@ class TraktApiResource(ConfigurableResource["TraktApiResource"]):
     rate_limit: str = Field(default="500/300", description="Request budget N/SECONDS")
     max_titles: int = Field(default=200, description="Titles taken from discovery")
     concurrency: int = Field(default=4, description="Titles processed at once")
+    backup_dir: str | None = Field(
+        default=None,
+        description="Where each run refreshes the backup of bronze and the checkpoints (another disk); "
+        "from TRAKT_BACKUP_DIR; none: no backup",
+    )
 
     def settings(self, **overrides: object) -> IngestSettings:
         """The ingestion settings: this resource's fields over TRAKT_* environment defaults."""
@@ -57,6 +62,7 @@ def trakt_api_from_env() -> TraktApiResource:
         rate_limit=os.environ.get("TRAKT_RATE_LIMIT", "500/300"),
         max_titles=int(os.environ.get("TRAKT_MAX_TITLES", "200")),
         concurrency=int(os.environ.get("TRAKT_CONCURRENCY", "4")),
+        backup_dir=os.environ.get("TRAKT_BACKUP_DIR", "").strip() or None,
     )
 
 

@@ -8,9 +8,11 @@ however old) and every quarantined record and feed event (``ingest_trakt.retenti
 those tables so the files that held them leave the disk. Without ``--yes`` it only counts them (a
 dry run). Silver and gold never held those versions: the only model that reads a pruned table,
 ``stg_trakt__quarantine``, is rebuilt so the warehouse forgets the pruned records now rather than at
-the next daily run. One line goes to ``$TRAKT_DATA_DIR/observability/retention.jsonl``. Idempotent.
+the next daily run. One line goes to ``$TRAKT_DATA_DIR/observability/retention.jsonl``, and a
+backup in ``$TRAKT_BACKUP_DIR`` is refreshed last, so the pruned rows leave it too. Idempotent.
 Exit codes: 0 done, 2 bad arguments or no lake, 5 the lake or the lock (an ingestion running), 1 the
-quarantine model's rebuild failed (bronze is pruned; run it again).
+quarantine model's rebuild failed (bronze is pruned; run it again); when the backup's refresh fails
+after a good pruning, its own code (5 for a full or missing backup disk).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from ingest_trakt.retention import (
     retention_days_from_env,
 )
 from observability.audit import append_audit_line
+from orchestration.backup import refresh_after_deletion
 from orchestration.pipeline import DbtError, run_dbt, warehouse_path
 
 
@@ -93,6 +96,14 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"dry run: {pruning.total} {what} ({found}); run again with --yes to remove them")
         return 0
     console.print(f"removed {pruning.total} {what} ({found}); vacuumed")
+    code = rebuild_quarantine(data_dir, pruning, console)
+    # Bronze is pruned whether or not the rebuild worked: the backup drops the rows either way.
+    backup_code = refresh_after_deletion(data_dir, console)
+    return code or backup_code
+
+
+def rebuild_quarantine(data_dir: Path, pruning: Pruning, console: Console) -> int:
+    """The only model that reads a pruned table, rebuilt, and the audit line; an exit code."""
     if not warehouse_path(data_dir).exists() or not pruning.rows.get("quarantine"):
         audit(data_dir, pruning, rebuilt=False)
         return 0

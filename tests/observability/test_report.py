@@ -48,7 +48,7 @@ def _manifest_through(data_dir: Path) -> datetime | None:
 
 
 def _env(**extra: str) -> dict[str, str]:
-    unset = ("DAGSTER_HOME", "DBT_TARGET_PATH", "TRAKT_RETENTION_DAYS")
+    unset = ("DAGSTER_HOME", "DBT_TARGET_PATH", "TRAKT_RETENTION_DAYS", "TRAKT_BACKUP_DIR")
     env = {k: v for k, v in os.environ.items() if k not in unset}
     return {**env, **extra}
 
@@ -365,13 +365,14 @@ def test_cli_on_an_empty_data_dir_says_no_data_yet(tmp_path: Path) -> None:
     out = _cli("--data-dir", str(tmp_path), env=_env(DBT_TARGET_PATH=str(tmp_path / "no-target")))
     assert out.returncode == 0, out.stderr
     for section in (
-        "Completeness", "Contracts", "Rate limit", "Ingestion runs", "dbt invocations", "SLOs", "User data"
+        "Completeness", "Contracts", "Rate limit", "Ingestion runs", "dbt invocations", "SLOs", "User data",
+        "Backup",
     ):  # fmt: skip
         assert f"{section}: no data yet" in out.stdout
     assert out.stdout.count(NO_DATA) >= 4 + 6  # every freshness layer too
     as_json = json.loads(_cli("--data-dir", str(tmp_path), "--json").stdout)
     assert {layer["status"] for layer in as_json["freshness"].values()} == {NO_DATA}
-    sections = ("completeness", "contracts", "rate_limit", "slo", "user_data")
+    sections = ("completeness", "contracts", "rate_limit", "slo", "user_data", "backup")
     assert {as_json[s]["status"] for s in sections} == {NO_DATA}
     assert list(tmp_path.iterdir()) == []  # reading creates nothing
 
@@ -432,3 +433,37 @@ def test_the_retention_period_and_the_deletions_that_carry_it_out(
     assert tables.returncode == 0, tables.stderr
     assert "User data" in tables.stdout
     assert "30 days" in tables.stdout
+
+
+def test_the_age_of_the_backup_and_the_restores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    now = datetime(2026, 11, 28, 12, tzinfo=UTC)
+    monkeypatch.delenv("TRAKT_BACKUP_DIR", raising=False)
+    nothing = build_report(tmp_path, now).backup
+    assert (nothing.status, nothing.directory, nothing.backup, nothing.restores) == (
+        NO_DATA,
+        "not set",
+        "—",
+        0,
+    )
+
+    monkeypatch.setenv("TRAKT_BACKUP_DIR", "/mnt/backup")
+    assert build_report(tmp_path, now).backup.backup == "none yet"
+    taken = {"action": "create", "rows": {"comments": 70, "titles": 5}, "files_copied": 2}
+    append_audit_line(tmp_path, "backups", taken, at=now - timedelta(days=3))
+    append_audit_line(tmp_path, "backups", {"action": "restore", "taken_at": "x"}, at=now - timedelta(days=1))
+    report = build_report(tmp_path, now).backup
+    # Three days since the last refresh: a daily run's refresh was missed twice.
+    assert (report.directory, report.last_backup, report.rows, report.backup) == (
+        "/mnt/backup",
+        now - timedelta(days=3),
+        75,
+        "overdue",
+    )
+    assert (report.restores, report.last_restore) == (1, now - timedelta(days=1))
+    append_audit_line(tmp_path, "backups", taken, at=now - timedelta(hours=20))
+    assert build_report(tmp_path, now).backup.backup == "ok"
+
+    tables = _cli("--data-dir", str(tmp_path), env=_env(TRAKT_BACKUP_DIR="/mnt/backup"))
+    assert tables.returncode == 0, tables.stderr
+    assert "Backup" in tables.stdout
+    assert "/mnt/backup" in tables.stdout

@@ -17,12 +17,19 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def run_command(
-    module: str, data_dir: Path, *args: str, env: dict[str, str] | None = None, unset: tuple[str, ...] = ()
+    module: str,
+    data_dir: Path | None,
+    *args: str,
+    env: dict[str, str] | None = None,
+    unset: tuple[str, ...] = (),
+    subcommand: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """``python -m orchestration.<module> --data-dir DATA_DIR ARGS``, without the variables ``unset``."""
+    """``python -m orchestration.<module> [SUBCOMMAND] --data-dir DATA_DIR ARGS``, without the
+    variables ``unset`` (and without ``--data-dir`` when ``data_dir`` is None)."""
     inherited = {k: v for k, v in os.environ.items() if k not in unset}
+    command = [sys.executable, "-m", f"orchestration.{module}", *([subcommand] if subcommand else [])]
     return subprocess.run(
-        [sys.executable, "-m", f"orchestration.{module}", "--data-dir", str(data_dir), *args],
+        [*command, *(["--data-dir", str(data_dir)] if data_dir else []), *args],
         cwd=REPO,
         env={**inherited, "OPENLINEAGE_DISABLED": "true", "COLUMNS": "200", **(env or {})},
         capture_output=True,

@@ -22,8 +22,17 @@ from dagster import (
     reconstructable,
 )
 
+from ingest_trakt.backup import verify_backup
+from ingest_trakt.bronze import ENTITIES as BRONZE_TABLES
+from ingest_trakt.bronze import BronzeLake
 from ingest_trakt.state import StateStore
-from orchestration.assets import published_marts, semantic_layer, trakt_dbt_models, trakt_ingestion
+from orchestration.assets import (
+    bronze_backup,
+    published_marts,
+    semantic_layer,
+    trakt_dbt_models,
+    trakt_ingestion,
+)
 from orchestration.checks import all_checks
 from orchestration.pipeline import warehouse_path
 from orchestration.resources import TraktApiResource, dbt_resource
@@ -120,7 +129,12 @@ def test_in_process_materialization_of_one_partition(
     data = tmp_path / "data"
     resources = {
         "trakt": TraktApiResource(
-            client_id=KEY, base_url=proc.base_url, data_dir=str(data), rate_limit="100000/1", max_titles=1000
+            client_id=KEY,
+            base_url=proc.base_url,
+            data_dir=str(data),
+            rate_limit="100000/1",
+            max_titles=1000,
+            backup_dir=str(tmp_path / "backup"),
         ),
         "dbt": dbt_resource(),
     }
@@ -128,7 +142,7 @@ def test_in_process_materialization_of_one_partition(
     # With a retention period, as the weekly run sets it: a day, so nothing this run fetched goes.
     retention = {"ops": {"trakt_ingestion": {"config": {"retention_days": 1}}}}
     result = materialize(
-        [trakt_ingestion, trakt_dbt_models, published_marts, semantic_layer, *all_checks],
+        [trakt_ingestion, bronze_backup, trakt_dbt_models, published_marts, semantic_layer, *all_checks],
         partition_key=today(),
         resources=resources,
         instance=DagsterInstance.ephemeral(),
@@ -143,6 +157,12 @@ def test_in_process_materialization_of_one_partition(
     truth = truth_of(tmp_path / "truth", now=NOW, **UNIVERSE)
     assert_bronze_matches_truth(data, truth)
     assert gold_comment_ids(data) == set(truth.valid)
+    # The backup, refreshed after the ingestion, holds every bronze row.
+    (backup,) = result.asset_materializations_for_node("backup__bronze")
+    verified = verify_backup(tmp_path / "backup")
+    assert backup.metadata["rows"].value == {name: copy.rows for name, copy in verified.tables.items()}
+    lake = BronzeLake(data / "lake" / "bronze")
+    assert backup.metadata["rows"].value == {t: lake.read(t).num_rows for t in BRONZE_TABLES}
     checks = result.get_asset_check_evaluations()
     assert checks
     assert all(c.passed for c in checks), [c.check_name for c in checks if not c.passed]
