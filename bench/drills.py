@@ -1,8 +1,9 @@
 """Reliability drills (issue #7): break the pipeline on purpose, recover, and check gold against the truth.
 
 Each drill runs replayer → ingest → dbt build, injects one failure (API faults, kill -9, a vanished
-API host, a live clock, schema drift, a locked warehouse, a damaged checkpoint, a full disk), lets the
-pipeline recover the way an operator would (``run --resume``, a retry, a full re-scan), and compares
+API host, a live clock, schema drift, a locked warehouse, a damaged checkpoint, a full disk, a lost
+disk, a rate-limit lockout), lets the pipeline recover the way an operator would (``run --resume``, a
+retry, a full re-scan, a restore from the backup), and compares
 ``gold.fct_comments`` with the replayer's ground truth. A drill passes only when no record is lost,
 duplicated or wrong and every exit code is the one the failure should produce.
 
@@ -735,6 +736,51 @@ def drill_lockout(workdir: Path, short: bool) -> list[Result]:
     return [result]
 
 
+def drill_disk_lost(workdir: Path, short: bool) -> list[Result]:
+    """The data directory's disk is lost two days after the last backup: restore the backup into a
+    new directory (make restore), then the next incremental run and build must end at the truth
+    of the moment, comments posted and edited since the backup included."""
+    universe = Universe(29, 10, 0.2) if short else Universe(29, 30, 0.5)
+    drill = Drill(workdir / "disk-lost", universe, short)
+    backup = drill.workdir / "backup"
+    result = Result("disk lost", f"{universe}, lost 2 days after the backup, then restored")
+
+    def backup_command(proc_url: str, *args: str) -> int:
+        return subprocess.run(  # nosec B603  # our own interpreter and module
+            [sys.executable, "-m", "orchestration.backup", *args],
+            env={k: v for k, v in drill.env(proc_url).items() if k != "TRAKT_BACKUP_DIR"},
+            capture_output=True,
+            check=False,
+            timeout=HANG_SECONDS,
+        ).returncode
+
+    with ReplayerProcess(now=NOW, **universe.flags()) as proc:
+        code, _ = drill.ingest(proc.base_url)
+        result.exit_codes += [code, backup_command(proc.base_url, "create", "--to", str(backup))]
+        moved = proc.clock(advance_seconds=2 * 86_400)
+        code, _ = drill.ingest(proc.base_url)  # what the lost disk held beyond the backup
+        result.exit_codes.append(code)
+        shutil.rmtree(drill.data)
+        start = time.monotonic()
+        result.exit_codes.append(backup_command(proc.base_url, "restore", "--from", str(backup)))
+        code, err = drill.ingest(proc.base_url)
+        result.exit_codes += [code, drill.build()]
+        result.recover_s = time.monotonic() - start
+    drill.compare(drill.truth(as_of=str(moved["now"])), result)
+    state = StateStore(drill.data / "state")
+    try:
+        modes = [(run["summary"] or {}).get("mode") for run in state.runs(limit=10)]
+    finally:
+        state.close()
+    # The restored state holds the run before the backup and the one after the restore, which must
+    # have resumed from the restored checkpoints (a lost state store would make it a full scan).
+    result.expected_ok = result.exit_codes == [0, 0, 0, 0, 0, 0] and modes[:1] == ["incremental"]
+    result.note = f"runs in the restored state, newest first: {modes}; recover = restore + ingest + build"
+    if code:
+        result.note += f"; {err.strip()[-160:]}"
+    return [result]
+
+
 DRILLS: dict[str, Callable[[Path, bool], list[Result]]] = {
     "chaos": drill_chaos,
     "kill9": drill_kill9,
@@ -744,6 +790,7 @@ DRILLS: dict[str, Callable[[Path, bool], list[Result]]] = {
     "warehouse-lock": drill_warehouse_lock,
     "checkpoint": drill_checkpoint,
     "disk-full": drill_disk_full,
+    "disk-lost": drill_disk_lost,
     "lockout": drill_lockout,
 }
 

@@ -62,7 +62,9 @@ def trakt_api_from_env() -> TraktApiResource:
         rate_limit=os.environ.get("TRAKT_RATE_LIMIT", "500/300"),
         max_titles=int(os.environ.get("TRAKT_MAX_TITLES", "200")),
         concurrency=int(os.environ.get("TRAKT_CONCURRENCY", "4")),
-        backup_dir=os.environ.get("TRAKT_BACKUP_DIR", "").strip() or None,
+        backup_dir=str(Path(backup).resolve())
+        if (backup := os.environ.get("TRAKT_BACKUP_DIR", "").strip())
+        else None,
     )
 
 

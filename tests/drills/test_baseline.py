@@ -189,6 +189,7 @@ ROW_NAMES = {
     "warehouse locked",
     "checkpoint",
     "disk full",
+    "disk lost",
     "lockout",
 }
 

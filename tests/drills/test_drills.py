@@ -14,7 +14,7 @@ import pytest
 
 from bench.drills import DRILLS, Result, compare_with_baseline, default_baseline, load_baseline
 
-pytestmark = pytest.mark.slow  # about 3 minutes for the nine short drills on 2 busy cores
+pytestmark = pytest.mark.slow  # about 4 minutes for the ten short drills on 2 busy cores
 
 # What each failure must look like from the outside: the exit codes in the order the drill records them.
 # -9 is a process killed by SIGKILL; 4 the API host lost (the run resumes); 5 storage; dbt exits 2 on a lock.
@@ -27,6 +27,7 @@ EXPECTED_CODES: dict[str, Callable[[list[int]], bool]] = {
     "warehouse-lock": lambda codes: codes[0] == 0 and codes[1] != 0 and codes[2] == 0,
     "checkpoint": lambda codes: codes == [0, 5, 0, 0],
     "disk-full": lambda codes: codes == [5, 0, 0],
+    "disk-lost": lambda codes: codes == [0, 0, 0, 0, 0, 0],
     "lockout": lambda codes: codes == [0, 0],
 }
 
