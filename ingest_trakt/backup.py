@@ -113,6 +113,11 @@ def backup_dir_from_env() -> Path | None:
     return Path(value) if value else None
 
 
+def holds_a_backup(directory: Path) -> bool:
+    """A manifest, or a lake without one: a refresh that did not finish is still this backup."""
+    return (directory / MANIFEST).exists() or (directory / LAKE).is_dir()
+
+
 def check_destination(data_dir: Path, destination: Path) -> Path:
     """The destination, resolved; it may not be the data directory, nor inside it, nor contain it."""
     data = data_dir.resolve()
@@ -124,12 +129,7 @@ def check_destination(data_dir: Path, destination: Path) -> Path:
         )
     if target.exists() and not target.is_dir():
         raise ConfigurationError(f"the backup directory {target} is a file")
-    if (
-        target.is_dir()
-        and any(target.iterdir())
-        and not (target / MANIFEST).exists()
-        and not (target / LAKE).is_dir()
-    ):
+    if target.is_dir() and any(target.iterdir()) and not holds_a_backup(target):
         raise ConfigurationError(
             f"{target} is not empty and holds no backup: choose an empty or new directory "
             "(a refresh deletes whatever the lake does not have)"

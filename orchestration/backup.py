@@ -26,11 +26,11 @@ from rich.console import Console
 
 from ingest_trakt.backup import (
     BACKUP_DIR_VARIABLE,
-    MANIFEST,
     BackupResult,
     TableCopy,
     backup_dir_from_env,
     create_backup,
+    holds_a_backup,
     restore_backup,
     verify_backup,
 )
@@ -89,7 +89,7 @@ def refresh_after_deletion(data_dir: Path, console: Console) -> int:
     so the rows just deleted leave it now rather than at the next scheduled backup. Returns an
     exit code (0 when there is no backup to refresh)."""
     destination = backup_dir_from_env()
-    if destination is None or not (destination / MANIFEST).exists():
+    if destination is None or not holds_a_backup(destination):
         return 0
     try:
         refresh(data_dir, destination, console)

@@ -10,9 +10,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
+from ingest_trakt.backup import MANIFEST, create_backup, verify_backup
 from ingest_trakt.bronze import BronzeLake, Origin
 from ingest_trakt.state import StateStore
+from orchestration.backup import refresh_after_deletion
 from orchestration.pipeline import run_dbt
 from tests.conftest import Built
 from tests.ingest_trakt.support import assert_bronze_matches_truth, ingest
@@ -119,3 +122,22 @@ def test_bad_input_is_one_line_and_an_exit_code(lost: Path, tmp_path: Path) -> N
     assert "holds the lock" in locked.stdout
     for result in (no_dir, inside, missing, over, locked):
         assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_a_deletion_refreshes_a_backup_even_one_left_incomplete(
+    lost: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = tmp_path / "backup"
+    monkeypatch.delenv("TRAKT_BACKUP_DIR", raising=False)
+    assert refresh_after_deletion(lost, Console()) == 0  # no backup configured: nothing to do
+    create_backup(lost, store)
+    (store / MANIFEST).unlink()  # the last refresh was cut short: the backup still holds the rows
+    monkeypatch.setenv("TRAKT_BACKUP_DIR", str(store))
+    assert refresh_after_deletion(lost, Console()) == 0
+    assert verify_backup(store).tables["comments"].rows == len(comment_rows(lost))
+    running = StateStore(lost / "state")
+    running.acquire()
+    try:
+        assert refresh_after_deletion(lost, Console()) == 5  # an ingestion holds the lock
+    finally:
+        running.close()
