@@ -236,10 +236,15 @@ def _files(root: Path) -> dict[Path, Path]:
     return {p.relative_to(root): p for p in root.rglob("*") if p.is_file()} if root.is_dir() else {}
 
 
+def _partial(path: Path) -> Path:
+    """Where ``path`` is written before it is renamed into place (a hidden sibling)."""
+    return path.with_name(f".{path.name}.partial")
+
+
 def _copy_file(source: Path, target: Path) -> None:
     """Copy under a temporary name, then rename: a file never has its final name half-written."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
+    partial = _partial(target)
     shutil.copy2(source, partial)
     partial.replace(target)
 
@@ -290,7 +295,7 @@ def _mirror(source: Path, target: Path, result: BackupResult, order: Callable[[P
 def _copy_sqlite(source: Path, target: Path) -> None:
     """A consistent copy through SQLite's backup API, as one self-contained file (no ``-wal``)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
+    partial = _partial(target)
     partial.unlink(missing_ok=True)
     with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(partial)) as dst:
         src.backup(dst)
@@ -327,7 +332,7 @@ def _describe(path: Path, *, version: int | None = None) -> TableCopy:
 def _write_json_atomically(path: Path, document: dict[str, Any]) -> None:
     """Flush everything copied before, then the manifest: it is the last thing a backup writes."""
     os.sync()
-    partial = path.with_name(f".{path.name}.partial")
+    partial = _partial(path)
     with partial.open("w", encoding="utf-8") as handle:
         json.dump(document, handle, indent=2, sort_keys=True)
         handle.write("\n")

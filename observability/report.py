@@ -29,7 +29,7 @@ from typing import Any
 import duckdb
 from pydantic import TypeAdapter
 
-from ingest_trakt.backup import BACKUP_DIR_VARIABLE
+from ingest_trakt.backup import backup_dir_from_env
 from ingest_trakt.errors import StorageError
 from ingest_trakt.retention import retention_days_from_env
 from ingest_trakt.runner import parse_ts
@@ -482,43 +482,41 @@ def _user_data(data_dir: Path, now: datetime, since: datetime) -> UserData:
     prunings = completed_runs(data_dir, "retention")
     erasures = completed_runs(data_dir, "erasures")
     last_at, last = prunings[-1] if prunings else (None, None)
-    if days is None:
-        verdict = "—"
-    elif last_at is None:
-        verdict = "none yet"
-    else:
-        verdict = "ok" if now - last_at <= PRUNING_EXPECTED_EVERY else "overdue"
     found = bool(prunings or erasures or retention != "not set")
     return UserData(
         status=AVAILABLE if found else NO_DATA,
         retention=retention,
         last_pruning=last_at,
         rows_pruned=sum(last.get("rows", {}).values()) if last else None,
-        pruning=verdict,
+        pruning=_punctuality(days is not None, last_at, now, PRUNING_EXPECTED_EVERY),
         erasures=sum(1 for at, _ in erasures if at >= since),
         last_erasure=erasures[-1][0] if erasures else None,
     )
 
 
+def _punctuality(scheduled: bool, last_at: datetime | None, now: datetime, every: timedelta) -> str:
+    """Whether a scheduled job (a pruning, a backup) last ran within ``every``: ok, overdue, none yet,
+    or — when it is not scheduled."""
+    if not scheduled:
+        return "—"
+    if last_at is None:
+        return "none yet"
+    return "ok" if now - last_at <= every else "overdue"
+
+
 def _backup(data_dir: Path, now: datetime) -> Backup:
-    directory = os.environ.get(BACKUP_DIR_VARIABLE, "").strip()
+    directory = backup_dir_from_env()
     trail = completed_runs(data_dir, "backups")
     backups = [(at, record) for at, record in trail if record.get("action") == "create"]
     restores = [at for at, record in trail if record.get("action") == "restore"]
     last_at, last = backups[-1] if backups else (None, None)
-    if not directory:
-        verdict = "—"
-    elif last_at is None:
-        verdict = "none yet"
-    else:
-        verdict = "ok" if now - last_at <= BACKUP_EXPECTED_EVERY else "overdue"
     rows = last.get("rows") if last else None
     return Backup(
         status=AVAILABLE if (trail or directory) else NO_DATA,
-        directory=directory or "not set",
+        directory=str(directory) if directory else "not set",
         last_backup=last_at,
         rows=sum(rows.values()) if isinstance(rows, dict) else None,
-        backup=verdict,
+        backup=_punctuality(directory is not None, last_at, now, BACKUP_EXPECTED_EVERY),
         restores=len(restores),
         last_restore=restores[-1] if restores else None,
     )

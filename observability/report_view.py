@@ -65,6 +65,11 @@ def _verdict(ok: bool | None) -> str:
     return "—" if ok is None else ("[green]ok[/green]" if ok else "[red]BREACH[/red]")
 
 
+def _on_time(punctuality: str) -> str:
+    """A scheduled deletion's or backup's punctuality (ok, overdue, none yet, —), overdue in red."""
+    return "[red]overdue[/red]" if punctuality == "overdue" else punctuality
+
+
 def _table(title: str, *columns: str) -> Table:
     """Counts and durations right-aligned, text left-aligned."""
     table = Table(title=title, title_justify="left", show_edge=False)
@@ -274,12 +279,11 @@ def _user_data(report: HealthReport, console: Console) -> None:
         "erasures",
         "last erasure",
     )
-    verdict = "[red]overdue[/red]" if u.pruning == "overdue" else u.pruning
     table.add_row(
         u.retention,
         _ts(u.last_pruning),
-        "—" if u.rows_pruned is None else str(u.rows_pruned),
-        verdict,
+        _num(u.rows_pruned, 0),
+        _on_time(u.pruning),
         str(u.erasures),
         _ts(u.last_erasure),
     )
@@ -292,12 +296,11 @@ def _backup(report: HealthReport, console: Console) -> None:
         return
     columns = ("directory", "last backup", "bronze rows", "backup", "restores", "last restore")
     table = _table("\nBackup", *columns)
-    verdict = "[red]overdue[/red]" if b.backup == "overdue" else b.backup
     table.add_row(
         b.directory,
         _ts(b.last_backup),
-        "—" if b.rows is None else str(b.rows),
-        verdict,
+        _num(b.rows, 0),
+        _on_time(b.backup),
         str(b.restores),
         _ts(b.last_restore),
     )

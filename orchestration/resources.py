@@ -13,6 +13,7 @@ from dagster import ConfigurableResource, EnvVar
 from dagster_dbt import DbtCliResource
 from pydantic import Field
 
+from ingest_trakt.backup import backup_dir_from_env
 from ingest_trakt.settings import IngestSettings, load_settings
 from observability.lineage import dbt_ol_executable, lineage_enabled
 from orchestration.pipeline import dbt_executable
@@ -62,9 +63,7 @@ def trakt_api_from_env() -> TraktApiResource:
         rate_limit=os.environ.get("TRAKT_RATE_LIMIT", "500/300"),
         max_titles=int(os.environ.get("TRAKT_MAX_TITLES", "200")),
         concurrency=int(os.environ.get("TRAKT_CONCURRENCY", "4")),
-        backup_dir=str(Path(backup).resolve())
-        if (backup := os.environ.get("TRAKT_BACKUP_DIR", "").strip())
-        else None,
+        backup_dir=str(backup.resolve()) if (backup := backup_dir_from_env()) else None,
     )
 
 
