@@ -35,6 +35,7 @@ import duckdb  # noqa: E402
 from bench.bronze_from_truth import write_bronze, write_changes  # noqa: E402
 from bench.memory import ChildRun, child_env, run_child  # noqa: E402
 from bench.sizes import run_sizes  # noqa: E402
+from ingest_trakt.bronze_snapshot import committed_table  # noqa: E402
 from ingest_trakt.state import StateStore  # noqa: E402
 from replayer.config import ReplayerConfig, parse_instant  # noqa: E402
 from replayer.truth import write_truth  # noqa: E402
@@ -61,8 +62,6 @@ def copied(output: str) -> str:
 
 def rows_of(data_dir: Path) -> list[tuple[str, datetime, str]]:
     """Every comment row of the lake's committed files, sorted: what a restore must give back."""
-    from ingest_trakt.bronze_snapshot import committed_table
-
     files = list(committed_table(data_dir / "lake" / "bronze" / "comments", reader="the benchmark").files)
     with duckdb.connect() as con:
         return con.execute(
